@@ -1,0 +1,267 @@
+"""Shared numpydoc fragments for the estimators' docstrings.
+
+Every estimator shares most of its parameters and fitted attributes; each is
+described once here. :func:`document` assembles a class docstring and reads
+each parameter's default from the class's own ``__init__`` signature, so the
+documented default cannot drift from the real one.
+"""
+
+import inspect
+import textwrap
+
+PARAMETERS = {
+    "hidden_layer_sizes": (
+        "array-like of shape (n_layers - 2,)",
+        "The ith element is the number of units of the ith hidden layer.",
+    ),
+    "activation": (
+        "{'identity', 'logistic', 'tanh', 'relu', 'leaky_relu'} or str",
+        "Activation of the hidden layers: ``'identity'`` (f(x) = x), "
+        "``'logistic'`` (1 / (1 + exp(-x))), ``'tanh'``, ``'relu'`` "
+        "(max(0, x)) or ``'leaky_relu'`` (x for x > 0, 0.01 x otherwise). "
+        "Names registered with "
+        ":func:`skneural.engine.activations.register_activation` are accepted too.",
+    ),
+    "solver": (
+        "{'lbfgs', 'sgd', 'adam'}",
+        "Optimizer. ``'lbfgs'`` is SciPy's quasi-Newton L-BFGS-B on the full "
+        "data; ``'sgd'`` is mini-batch gradient descent with optional (Nesterov) "
+        "momentum; ``'adam'`` is Kingma and Ba's Adam. ``batch_size`` equal to "
+        "the number of samples gives full-batch gradient descent, 1 pure "
+        "stochastic gradient descent.",
+    ),
+    "alpha": (
+        "float",
+        "Strength of the L2 penalty on the weights (not the intercepts). The "
+        "objective is ``(sum_i s_i loss_i + alpha / 2 * ||W||^2) / sum_i s_i`` "
+        "for sample weights ``s``, as in scikit-learn's MLP: the penalty is "
+        "divided by the sample size, and ``alpha`` equals ``1 / C`` of "
+        ":class:`~sklearn.linear_model.LogisticRegression`.",
+    ),
+    "batch_size": (
+        "int or 'auto'",
+        "Size of the mini-batches of the stochastic solvers; ``'auto'`` is "
+        "``min(200, n_samples)``. Ignored by ``'lbfgs'``.",
+    ),
+    "learning_rate": (
+        "{'constant', 'invscaling', 'adaptive'}",
+        "Learning-rate schedule of the stochastic solvers. ``'constant'`` keeps "
+        "``learning_rate_init``; ``'invscaling'`` uses "
+        "``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen "
+        "before the epoch; ``'adaptive'`` divides the rate by 5 each time "
+        "``n_iter_no_change`` epochs fail to improve by ``tol``, and stops once "
+        "the rate is at most 1e-6. Unlike scikit-learn, the schedule also "
+        "applies to ``'adam'``.",
+    ),
+    "learning_rate_init": (
+        "float",
+        "Initial step size of the stochastic solvers.",
+    ),
+    "power_t": (
+        "float",
+        "Exponent of the ``'invscaling'`` schedule.",
+    ),
+    "max_iter": (
+        "int",
+        "Maximum number of epochs of the stochastic solvers (passes over the "
+        "data, not gradient steps), or of iterations of ``'lbfgs'``.",
+    ),
+    "shuffle": (
+        "bool",
+        "Whether to shuffle the samples at each epoch (stochastic solvers). A "
+        "full batch is never shuffled, since its gradient does not depend on "
+        "the order.",
+    ),
+    "random_state": (
+        "int, RandomState instance or None",
+        "Seeds the one random generator of the fit: weight initialisation, "
+        "shuffling and the early-stopping split. Pass an int for bitwise "
+        "reproducible fits. See :term:`Glossary <random_state>`.",
+    ),
+    "tol": (
+        "float",
+        "Tolerance. The stochastic solvers stop (or, with "
+        "``learning_rate='adaptive'``, cut the rate) when the training loss, or "
+        "the validation score with early stopping, fails to improve by ``tol`` "
+        "for ``n_iter_no_change`` consecutive epochs. ``'lbfgs'`` stops when the "
+        "largest gradient component is below ``tol``.",
+    ),
+    "verbose": (
+        "bool",
+        "Print the loss (and validation score) after each epoch.",
+    ),
+    "warm_start": (
+        "bool",
+        "Start the next ``fit`` from the current weights instead of a new "
+        "initialisation. See :term:`the Glossary <warm_start>`.",
+    ),
+    "momentum": (
+        "float",
+        "Momentum of ``'sgd'``, in [0, 1].",
+    ),
+    "nesterovs_momentum": (
+        "bool",
+        "Use Nesterov's momentum with ``'sgd'``.",
+    ),
+    "early_stopping": (
+        "bool",
+        "Hold out ``validation_fraction`` of the training data (stratified for "
+        "classifiers), stop when its score (accuracy or R²) fails to improve by "
+        "``tol`` for ``n_iter_no_change`` epochs, and restore the weights of the "
+        "best epoch. Stochastic solvers only.",
+    ),
+    "validation_fraction": (
+        "float",
+        "Fraction of the training data held out for early stopping, in (0, 1).",
+    ),
+    "beta_1": (
+        "float",
+        "Decay of Adam's first-moment estimate, in [0, 1).",
+    ),
+    "beta_2": (
+        "float",
+        "Decay of Adam's second-moment estimate, in [0, 1).",
+    ),
+    "epsilon": (
+        "float",
+        "Numerical-stability constant of Adam.",
+    ),
+    "n_iter_no_change": (
+        "int",
+        "Epochs without an improvement of ``tol`` before stopping.",
+    ),
+    "max_fun": (
+        "int",
+        "Maximum number of objective evaluations of ``'lbfgs'``.",
+    ),
+}
+
+ATTRIBUTES = {
+    "classes_": (
+        "ndarray of shape (n_classes,)",
+        "Class labels (label indices for multilabel targets).",
+    ),
+    "loss_": ("float", "Training objective at the end of the fit."),
+    "best_loss_": (
+        "float or None",
+        "Lowest training objective reached; None with early stopping (see "
+        "``best_validation_score_``).",
+    ),
+    "loss_curve_": (
+        "list of float",
+        "Training objective after each epoch (``'lbfgs'``: each iteration), "
+        "accumulated over ``warm_start`` fits and ``partial_fit`` calls.",
+    ),
+    "validation_scores_": (
+        "list of float or None",
+        "Validation score after each epoch with early stopping, else None.",
+    ),
+    "best_validation_score_": (
+        "float or None",
+        "Best validation score, whose weights were restored; None without "
+        "early stopping.",
+    ),
+    "t_": ("int", "Number of training samples seen by the solver."),
+    "coefs_": (
+        "list of ndarray",
+        "The ith element is the weight matrix of layer i, of shape "
+        "(n_units_i, n_units_i+1).",
+    ),
+    "intercepts_": (
+        "list of ndarray",
+        "The ith element is the intercept vector of layer i + 1.",
+    ),
+    "n_features_in_": ("int", "Number of features seen during :term:`fit`."),
+    "feature_names_in_": (
+        "ndarray of shape (`n_features_in_`,)",
+        "Names of features seen during :term:`fit`. Defined only when `X` has "
+        "feature names that are all strings.",
+    ),
+    "n_iter_": (
+        "int",
+        "Epochs (or L-BFGS iterations) run by the last call to fit.",
+    ),
+    "n_layers_": ("int", "Number of layers, input and output included."),
+    "n_outputs_": ("int", "Number of output units."),
+    "out_activation_": (
+        "str",
+        "Output function: ``'identity'``, ``'logistic'``, ``'softmax'`` or ``'exp'``.",
+    ),
+}
+
+NETWORK_ATTRIBUTES = (
+    "loss_",
+    "best_loss_",
+    "loss_curve_",
+    "validation_scores_",
+    "best_validation_score_",
+    "t_",
+    "coefs_",
+    "intercepts_",
+    "n_features_in_",
+    "feature_names_in_",
+    "n_iter_",
+    "n_layers_",
+    "n_outputs_",
+    "out_activation_",
+)
+
+
+def _entry(name, type_, description, default=inspect.Parameter.empty):
+    head = f"{name} : {type_}"
+    if default is not inspect.Parameter.empty:
+        head += f", default={default!r}"
+    body = textwrap.fill(
+        description, width=72, initial_indent="    ", subsequent_indent="    "
+    )
+    return f"{head}\n{body}"
+
+
+def document(summary, *, extended="", parameters=None, attributes=(), sections=""):
+    """Class decorator that writes a numpydoc docstring.
+
+    Parameters
+    ----------
+    summary : str
+        One-line summary.
+    extended : str, default=''
+        Extended summary paragraphs.
+    parameters : dict, default=None
+        Overrides or additions to :data:`PARAMETERS`, as ``name -> (type,
+        description)``. Every ``__init__`` parameter must be documented.
+    attributes : sequence of str or (str, (str, str))
+        Attribute names from :data:`ATTRIBUTES`, or ``(name, (type,
+        description))`` pairs.
+    sections : str, default=''
+        Further sections (See Also, Notes, Examples), already formatted.
+
+    Returns
+    -------
+    decorator : callable
+        Sets ``__doc__`` on the class it decorates.
+    """
+    overrides = parameters or {}
+
+    def decorate(cls):
+        signature = inspect.signature(cls.__init__)
+        entries = []
+        for name, parameter in list(signature.parameters.items())[1:]:
+            type_, description = overrides.get(name) or PARAMETERS[name]
+            entries.append(_entry(name, type_, description, parameter.default))
+        attribute_entries = []
+        for item in attributes:
+            name, (type_, description) = (
+                (item, ATTRIBUTES[item]) if isinstance(item, str) else item
+            )
+            attribute_entries.append(_entry(name, type_, description))
+        parts = [summary]
+        if extended:
+            parts.append(textwrap.dedent(extended).strip())
+        parts.append("Parameters\n----------\n" + "\n\n".join(entries))
+        parts.append("Attributes\n----------\n" + "\n\n".join(attribute_entries))
+        if sections:
+            parts.append(textwrap.dedent(sections).strip())
+        cls.__doc__ = textwrap.indent("\n\n".join(parts), "    ").lstrip() + "\n    "
+        return cls
+
+    return decorate

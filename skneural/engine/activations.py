@@ -1,0 +1,473 @@
+"""Hidden-layer activations and output functions, each with its derivative.
+
+An activation is a small stateless object. ``__call__`` and ``derivative`` are
+pure functions for users, plots and tests; the training loop uses the in-place
+pair ``forward`` / ``multiply_derivative`` on preallocated buffers so that no
+array is allocated per batch.
+
+Where the derivative can be written from the activation's output (logistic,
+tanh, ReLU, ...), ``needs_input`` is False and the network does not keep the
+pre-activation values at all.
+"""
+
+import numpy as np
+from scipy.special import erf, expit, ndtr
+
+__all__ = [
+    "ACTIVATIONS",
+    "OUTPUT_FUNCTIONS",
+    "Activation",
+    "ELU",
+    "GELU",
+    "Identity",
+    "LeakyReLU",
+    "Logistic",
+    "ReLU",
+    "SiLU",
+    "Softplus",
+    "Tanh",
+    "exp_output",
+    "get_activation",
+    "identity_output",
+    "logistic_output",
+    "register_activation",
+    "softmax",
+]
+
+_SQRT_2 = np.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+class Activation:
+    """Base class of an element-wise activation function.
+
+    Subclasses implement :meth:`forward` and :meth:`multiply_derivative`; the
+    pure :meth:`__call__` and :meth:`derivative` are derived from them.
+
+    Attributes
+    ----------
+    name : str
+        Registry key of the activation.
+    needs_input : bool
+        True when the derivative needs the pre-activation ``z`` and cannot be
+        written from the output alone.
+    """
+
+    name = "activation"
+    needs_input = False
+
+    def forward(self, z, out):
+        """Write ``f(z)`` into ``out`` (which may be ``z`` itself).
+
+        Parameters
+        ----------
+        z : ndarray
+            Pre-activation values.
+        out : ndarray
+            Array of the same shape that receives the activation.
+
+        Returns
+        -------
+        out : ndarray
+            The filled output array.
+        """
+        raise NotImplementedError
+
+    def multiply_derivative(self, delta, z, a):
+        """Multiply ``delta`` in place by ``f'(z)``.
+
+        Parameters
+        ----------
+        delta : ndarray
+            Back-propagated error, overwritten with ``delta * f'(z)``.
+        z : ndarray or None
+            Pre-activation values; only read when :attr:`needs_input` is True.
+        a : ndarray
+            The activation ``f(z)``.
+
+        Returns
+        -------
+        delta : ndarray
+            The updated ``delta``.
+        """
+        raise NotImplementedError
+
+    def __call__(self, z):
+        """Return ``f(z)`` as a new array.
+
+        Parameters
+        ----------
+        z : array-like
+            Pre-activation values.
+
+        Returns
+        -------
+        a : ndarray
+            The activation.
+        """
+        z = _as_float_array(z)
+        return self.forward(z, np.empty_like(z))
+
+    def derivative(self, z):
+        """Return ``f'(z)`` as a new array.
+
+        Parameters
+        ----------
+        z : array-like
+            Pre-activation values.
+
+        Returns
+        -------
+        d : ndarray
+            The derivative at ``z``.
+        """
+        z = _as_float_array(z)
+        a = self(z)
+        return self.multiply_derivative(np.ones_like(z), z, a)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash((type(self), tuple(sorted(vars(self).items()))))
+
+
+def _as_float_array(z):
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    return z
+
+
+class Identity(Activation):
+    """The identity, ``f(z) = z``: a linear layer."""
+
+    name = "identity"
+
+    def forward(self, z, out):  # noqa: D102
+        if out is not z:
+            np.copyto(out, z)
+        return out
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        return delta
+
+
+class Logistic(Activation):
+    """The logistic sigmoid, ``f(z) = 1 / (1 + exp(-z))``."""
+
+    name = "logistic"
+
+    def forward(self, z, out):  # noqa: D102
+        # expit never overflows, unlike the textbook 1 / (1 + exp(-z)).
+        return expit(z, out=out)
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        delta *= a
+        delta *= 1 - a
+        return delta
+
+
+class Tanh(Activation):
+    """The hyperbolic tangent, ``f(z) = tanh(z)``."""
+
+    name = "tanh"
+
+    def forward(self, z, out):  # noqa: D102
+        return np.tanh(z, out=out)
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        delta *= 1 - a * a
+        return delta
+
+
+class ReLU(Activation):
+    """The rectified linear unit, ``f(z) = max(0, z)``."""
+
+    name = "relu"
+
+    def forward(self, z, out):  # noqa: D102
+        return np.maximum(z, 0, out=out)
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        # f'(0) is taken as 0, the sub-gradient scikit-learn uses.
+        delta[a <= 0] = 0
+        return delta
+
+
+class LeakyReLU(Activation):
+    """The leaky ReLU, ``f(z) = z`` for ``z > 0`` and ``negative_slope * z`` else.
+
+    Parameters
+    ----------
+    negative_slope : float, default=0.01
+        Slope for negative inputs; must be positive so the sign of the output
+        tells which branch was taken.
+    """
+
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope=0.01):
+        if not negative_slope > 0:
+            raise ValueError(f"negative_slope must be > 0, got {negative_slope!r}.")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, z, out):  # noqa: D102
+        negative = z <= 0
+        if out is not z:
+            np.copyto(out, z)
+        out[negative] *= self.negative_slope
+        return out
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        delta[a <= 0] *= self.negative_slope
+        return delta
+
+    def __repr__(self):
+        return f"LeakyReLU(negative_slope={self.negative_slope})"
+
+
+class ELU(Activation):
+    """The exponential linear unit, ``z`` for ``z > 0``, ``alpha (e^z - 1)`` else.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Saturation value for large negative inputs (the output tends to
+        ``-alpha``).
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha=1.0):
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {alpha!r}.")
+        self.alpha = float(alpha)
+
+    def forward(self, z, out):  # noqa: D102
+        negative = z <= 0
+        # expm1 only of the non-positive part: no overflow for large z.
+        tail = self.alpha * np.expm1(np.minimum(z, 0))
+        np.copyto(out, z)
+        out[negative] = tail[negative]
+        return out
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        negative = a <= 0
+        # For z <= 0, f'(z) = alpha e^z = f(z) + alpha.
+        delta[negative] *= a[negative] + self.alpha
+        return delta
+
+    def __repr__(self):
+        return f"ELU(alpha={self.alpha})"
+
+
+class Softplus(Activation):
+    """The softplus, ``f(z) = log(1 + e^z)``, a smooth ReLU."""
+
+    name = "softplus"
+
+    def forward(self, z, out):  # noqa: D102
+        return np.logaddexp(0, z, out=out)
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        # f'(z) = sigmoid(z) = 1 - exp(-f(z)), stable since f(z) >= 0.
+        delta *= -np.expm1(-a)
+        return delta
+
+
+class GELU(Activation):
+    """The Gaussian error linear unit, ``f(z) = z Phi(z)`` (exact, not tanh)."""
+
+    name = "gelu"
+    needs_input = True
+
+    def forward(self, z, out):  # noqa: D102
+        np.multiply(z, ndtr(z), out=out)
+        return out
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        cdf = 0.5 * (1.0 + erf(z / _SQRT_2))
+        pdf = _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+        delta *= cdf + z * pdf
+        return delta
+
+
+class SiLU(Activation):
+    """The sigmoid linear unit (swish), ``f(z) = z sigmoid(z)``."""
+
+    name = "silu"
+    needs_input = True
+
+    def forward(self, z, out):  # noqa: D102
+        np.multiply(z, expit(z), out=out)
+        return out
+
+    def multiply_derivative(self, delta, z, a):  # noqa: D102
+        s = expit(z)
+        delta *= s * (1 + z * (1 - s))
+        return delta
+
+
+ACTIVATIONS = {
+    cls.name: cls
+    for cls in (Identity, Logistic, Tanh, ReLU, LeakyReLU, ELU, Softplus, GELU, SiLU)
+}
+
+
+def register_activation(name, activation_class):
+    """Make a custom activation available under ``name``.
+
+    The class is checked before it is registered: it must be an
+    :class:`Activation` subclass whose derivative agrees with central finite
+    differences of its value, so a wrong derivative is caught here rather than
+    as a silently bad fit.
+
+    Parameters
+    ----------
+    name : str
+        Registry key, used as the ``activation`` parameter of the estimators.
+    activation_class : type
+        A subclass of :class:`Activation`, constructible without arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is taken by a built-in, or the derivative does not match
+        the finite-difference derivative of the value.
+    TypeError
+        If ``activation_class`` is not an :class:`Activation` subclass.
+    """
+    if not (
+        isinstance(activation_class, type) and issubclass(activation_class, Activation)
+    ):
+        raise TypeError(
+            "activation_class must be a subclass of skneural.engine.activations."
+            f"Activation, got {activation_class!r}."
+        )
+    if name in _BUILTIN_NAMES:
+        raise ValueError(f"{name!r} is a built-in activation and cannot be replaced.")
+    activation = activation_class()
+    # Points away from 0, where ReLU-like functions have a kink.
+    z = np.array([-2.3, -1.1, -0.37, 0.41, 1.3, 2.7])
+    h = 1e-6
+    numeric = (activation(z + h) - activation(z - h)) / (2 * h)
+    analytic = activation.derivative(z)
+    if not np.allclose(numeric, analytic, rtol=1e-5, atol=1e-7):
+        raise ValueError(
+            f"The derivative of activation {name!r} does not match the "
+            f"finite-difference derivative of its value: {analytic} vs {numeric}."
+        )
+    activation_class.name = name
+    ACTIVATIONS[name] = activation_class
+
+
+_BUILTIN_NAMES = frozenset(ACTIVATIONS)
+
+
+def get_activation(activation):
+    """Return an activation instance from a registry name or an instance.
+
+    Parameters
+    ----------
+    activation : str or Activation
+        A key of :data:`ACTIVATIONS` or an :class:`Activation` instance.
+
+    Returns
+    -------
+    activation : Activation
+        The activation object.
+    """
+    if isinstance(activation, Activation):
+        return activation
+    try:
+        return ACTIVATIONS[activation]()
+    except KeyError:
+        raise ValueError(
+            f"Unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}."
+        ) from None
+
+
+def identity_output(raw):
+    """Return the raw output unchanged (regression with a squared or absolute loss).
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_samples, n_outputs)
+        Output-layer values before the output function.
+
+    Returns
+    -------
+    raw : ndarray
+        The same array.
+    """
+    return raw
+
+
+def logistic_output(raw):
+    """Map logits to probabilities with the logistic sigmoid, in place.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_samples, n_outputs)
+        Logits; overwritten.
+
+    Returns
+    -------
+    proba : ndarray
+        Independent probabilities of the positive class of each output.
+    """
+    return expit(raw, out=raw)
+
+
+def softmax(raw):
+    """Map logits to class probabilities with a stable softmax, in place.
+
+    The row maximum is subtracted before exponentiating (the log-sum-exp
+    shift), so no logit overflows.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_samples, n_classes)
+        Logits; overwritten.
+
+    Returns
+    -------
+    proba : ndarray
+        Rows that are non-negative and sum to one.
+    """
+    raw -= raw.max(axis=1, keepdims=True)
+    np.exp(raw, out=raw)
+    raw /= raw.sum(axis=1, keepdims=True)
+    return raw
+
+
+def exp_output(raw):
+    """Map log-means to means with ``exp``, in place (the Poisson log link).
+
+    Values are capped below the overflow threshold of their dtype so that a
+    prediction is never ``inf``.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n_samples, n_outputs)
+        Log-means; overwritten.
+
+    Returns
+    -------
+    mean : ndarray
+        Positive predicted means.
+    """
+    np.minimum(raw, np.log(np.finfo(raw.dtype).max), out=raw)
+    return np.exp(raw, out=raw)
+
+
+OUTPUT_FUNCTIONS = {
+    "identity": identity_output,
+    "logistic": logistic_output,
+    "softmax": softmax,
+    "exp": exp_output,
+}

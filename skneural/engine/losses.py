@@ -1,0 +1,331 @@
+"""Loss functions of the network's raw output (the logits), with their gradients.
+
+Every loss is paired with the output function that is its inverse link, so the
+network never forms probabilities to compute a log-loss: log-losses use
+``logaddexp`` and log-sum-exp on the logits and cannot overflow.
+
+A loss sums over the outputs of one sample. ``loss_gradient`` returns the
+*weighted sum* over samples, ``sum_i s_i l_i``, and the per-sample gradients
+``s_i dl_i / draw_i``; the objective divides both by ``sum_i s_i``.
+"""
+
+import numpy as np
+from scipy.special import expit, logsumexp, xlogy
+
+from .activations import softmax
+
+__all__ = [
+    "LOSSES",
+    "AbsoluteError",
+    "BinaryLogLoss",
+    "Loss",
+    "MultinomialLogLoss",
+    "PoissonLoss",
+    "SquaredError",
+    "get_loss",
+    "register_loss",
+]
+
+
+class Loss:
+    """Base class of a loss of the raw network output.
+
+    Attributes
+    ----------
+    name : str
+        Registry key of the loss.
+    out_activation : str
+        Name of the output function that maps raw outputs to predictions (the
+        inverse link), a key of
+        :data:`skneural.engine.activations.OUTPUT_FUNCTIONS`.
+    smooth : bool
+        False when the loss has kinks (its gradient is a sub-gradient there).
+    """
+
+    name = "loss"
+    out_activation = "identity"
+    smooth = True
+
+    def pointwise(self, raw, y):
+        """Return the loss of each sample, summed over outputs.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_outputs)
+            Raw network outputs (logits).
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets, one-hot or indicator encoded for classification.
+
+        Returns
+        -------
+        loss : ndarray of shape (n_samples,)
+            Loss of each sample.
+        """
+        raise NotImplementedError
+
+    def raw_gradient(self, raw, y, out):
+        """Write the gradient of :meth:`pointwise` with respect to ``raw`` into ``out``.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_outputs)
+            Raw network outputs; may be the same array as ``out``.
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        out : ndarray of shape (n_samples, n_outputs)
+            Receives the gradient.
+
+        Returns
+        -------
+        out : ndarray
+            The gradient.
+        """
+        raise NotImplementedError
+
+    def loss_gradient(self, raw, y, sample_weight=None, out=None, compute_loss=True):
+        """Weighted loss sum and per-sample weighted gradients.
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_outputs)
+            Raw network outputs.
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Sample weights; None means all ones.
+        out : ndarray of shape (n_samples, n_outputs), default=None
+            Receives the gradient; may be ``raw`` itself, which is then
+            overwritten. A new array is allocated when None.
+        compute_loss : bool, default=True
+            When False the loss is not computed and None is returned for it.
+
+        Returns
+        -------
+        loss_sum : float or None
+            ``sum_i s_i l_i``.
+        gradient : ndarray of shape (n_samples, n_outputs)
+            ``s_i dl_i / draw_i``.
+        """
+        loss_sum = None
+        if compute_loss:
+            pointwise = self.pointwise(raw, y)
+            if sample_weight is None:
+                loss_sum = float(pointwise.sum())
+            else:
+                loss_sum = float(pointwise @ sample_weight)
+        if out is None:
+            out = np.empty_like(raw)
+        self.raw_gradient(raw, y, out)
+        if sample_weight is not None:
+            out *= sample_weight[:, np.newaxis]
+        return loss_sum, out
+
+    def __call__(self, raw, y, sample_weight=None):
+        """Return the weighted mean loss (for users and tests; allocates).
+
+        Parameters
+        ----------
+        raw : ndarray of shape (n_samples, n_outputs)
+            Raw network outputs.
+        y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        loss : float
+            ``sum_i s_i l_i / sum_i s_i``.
+        """
+        pointwise = self.pointwise(raw, y)
+        return float(np.average(pointwise, weights=sample_weight))
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class SquaredError(Loss):
+    """Half squared error, ``l = 1/2 sum_k (raw_k - y_k)^2``, identity link."""
+
+    name = "squared_error"
+
+    def pointwise(self, raw, y):  # noqa: D102
+        residual = raw - y
+        return 0.5 * np.einsum("ij,ij->i", residual, residual)
+
+    def raw_gradient(self, raw, y, out):  # noqa: D102
+        return np.subtract(raw, y, out=out)
+
+
+class AbsoluteError(Loss):
+    """Absolute error, ``l = sum_k |raw_k - y_k|``, identity link.
+
+    Not differentiable where ``raw == y``; the sub-gradient 0 is used there.
+    """
+
+    name = "absolute_error"
+    smooth = False
+
+    def pointwise(self, raw, y):  # noqa: D102
+        return np.abs(raw - y).sum(axis=1)
+
+    def raw_gradient(self, raw, y, out):  # noqa: D102
+        np.subtract(raw, y, out=out)
+        return np.sign(out, out=out)
+
+
+class PoissonLoss(Loss):
+    """Half Poisson deviance with a log link, ``l = sum_k e^raw_k - y_k raw_k + c``.
+
+    The constant ``c = y log y - y`` makes the loss zero at a perfect fit, as
+    scikit-learn's MLP reports it; it does not change the gradient.
+    """
+
+    name = "poisson"
+    out_activation = "exp"
+
+    def pointwise(self, raw, y):  # noqa: D102
+        mean = _capped_exp(raw)
+        return (mean - y * raw + xlogy(y, y) - y).sum(axis=1)
+
+    def raw_gradient(self, raw, y, out):  # noqa: D102
+        # Log link with the Poisson loss is canonical: dl/draw = mean - y.
+        np.subtract(_capped_exp(raw), y, out=out)
+        return out
+
+
+def _capped_exp(raw):
+    return np.exp(np.minimum(raw, np.log(np.finfo(raw.dtype).max) - 1))
+
+
+class BinaryLogLoss(Loss):
+    """Log-loss of independent logistic outputs (binary and multilabel targets).
+
+    ``l = sum_k log(1 + e^raw_k) - y_k raw_k``, computed with ``logaddexp``.
+    """
+
+    name = "binary_log_loss"
+    out_activation = "logistic"
+
+    def pointwise(self, raw, y):  # noqa: D102
+        return (np.logaddexp(0, raw) - y * raw).sum(axis=1)
+
+    def raw_gradient(self, raw, y, out):  # noqa: D102
+        # Sigmoid with binary cross-entropy is a canonical pair: dl/draw = p - y.
+        expit(raw, out=out)
+        out -= y
+        return out
+
+
+class MultinomialLogLoss(Loss):
+    """Cross-entropy of a softmax over classes, from the logits.
+
+    ``l = logsumexp(raw) - sum_k y_k raw_k``, with ``y`` one-hot.
+    """
+
+    name = "multinomial_log_loss"
+    out_activation = "softmax"
+
+    def pointwise(self, raw, y):  # noqa: D102
+        return logsumexp(raw, axis=1) - np.einsum("ij,ij->i", y, raw)
+
+    def raw_gradient(self, raw, y, out):  # noqa: D102
+        # Softmax with cross-entropy is a canonical pair: dl/draw = p - y.
+        if out is not raw:
+            np.copyto(out, raw)
+        softmax(out)
+        out -= y
+        return out
+
+
+LOSSES = {
+    cls.name: cls
+    for cls in (
+        SquaredError,
+        AbsoluteError,
+        PoissonLoss,
+        BinaryLogLoss,
+        MultinomialLogLoss,
+    )
+}
+_BUILTIN_NAMES = frozenset(LOSSES)
+
+
+def get_loss(loss):
+    """Return a loss instance from a registry name or an instance.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        A key of :data:`LOSSES` or a :class:`Loss` instance.
+
+    Returns
+    -------
+    loss : Loss
+        The loss object.
+    """
+    if isinstance(loss, Loss):
+        return loss
+    try:
+        return LOSSES[loss]()
+    except KeyError:
+        raise ValueError(
+            f"Unknown loss {loss!r}; choose one of {sorted(LOSSES)}."
+        ) from None
+
+
+def register_loss(name, loss_class):
+    """Make a custom loss available under ``name``.
+
+    The gradient is checked against central finite differences of
+    :meth:`Loss.pointwise` before the loss is registered.
+
+    Parameters
+    ----------
+    name : str
+        Registry key.
+    loss_class : type
+        A subclass of :class:`Loss`, constructible without arguments, whose
+        ``out_activation`` names an output function.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is a built-in loss or the gradient is wrong.
+    TypeError
+        If ``loss_class`` is not a :class:`Loss` subclass.
+    """
+    from .activations import OUTPUT_FUNCTIONS
+
+    if not (isinstance(loss_class, type) and issubclass(loss_class, Loss)):
+        raise TypeError(
+            f"loss_class must be a subclass of skneural.engine.losses.Loss, got "
+            f"{loss_class!r}."
+        )
+    if name in _BUILTIN_NAMES:
+        raise ValueError(f"{name!r} is a built-in loss and cannot be replaced.")
+    loss = loss_class()
+    if loss.out_activation not in OUTPUT_FUNCTIONS:
+        raise ValueError(
+            f"out_activation {loss.out_activation!r} of loss {name!r} is not one of "
+            f"{sorted(OUTPUT_FUNCTIONS)}."
+        )
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(4, 2))
+    y = rng.uniform(0.1, 1.0, size=(4, 2))
+    _, analytic = loss.loss_gradient(raw, y)
+    h = 1e-6
+    numeric = np.empty_like(raw)
+    for index in np.ndindex(raw.shape):
+        step = np.zeros_like(raw)
+        step[index] = h
+        numeric[index] = (
+            loss.pointwise(raw + step, y) - loss.pointwise(raw - step, y)
+        ).sum() / (2 * h)
+    if not np.allclose(numeric, analytic, rtol=1e-5, atol=1e-7):
+        raise ValueError(
+            f"The gradient of loss {name!r} does not match the finite-difference "
+            "gradient of its value."
+        )
+    loss_class.name = name
+    LOSSES[name] = loss_class

@@ -1,0 +1,373 @@
+"""A dense feed-forward network over one flat parameter vector.
+
+All weights and intercepts live in a single 1-D array: first every layer's
+weight matrix (row-major), then every layer's intercepts. Layers are views
+into it, so optimizers update the whole network with one vectorised
+operation, L-BFGS sees the vector it expects, and the L2 penalty touches one
+contiguous slice.
+
+Training passes run on a :class:`Workspace` of buffers allocated once for the
+largest batch; a smaller batch uses the leading rows of each buffer, so a
+training epoch allocates no per-batch arrays for dense data.
+"""
+
+from itertools import pairwise
+
+import numpy as np
+import scipy.sparse as sp
+
+from .activations import OUTPUT_FUNCTIONS, get_activation
+from .initializers import get_initializer
+from .losses import get_loss
+
+__all__ = ["Network", "Workspace"]
+
+
+class Workspace:
+    """Buffers for a forward and backward pass over at most ``n_rows`` samples.
+
+    Parameters
+    ----------
+    network : Network
+        The network whose layers the buffers fit.
+    n_rows : int
+        Largest number of samples a pass will see.
+    dtype : dtype
+        Floating dtype of the buffers.
+    n_features_batch : int or None, default=None
+        When given, also allocate ``X_batch`` of shape
+        ``(n_rows, n_features_batch)`` to gather shuffled dense batches into.
+    """
+
+    def __init__(self, network, n_rows, dtype, n_features_batch=None):
+        hidden = network.layer_sizes[1:-1]
+        n_outputs = network.layer_sizes[-1]
+        self.n_rows = n_rows
+        self.dtype = np.dtype(dtype)
+        self.activations = [np.empty((n_rows, units), dtype) for units in hidden]
+        self.pre_activations = (
+            [np.empty((n_rows, units), dtype) for units in hidden]
+            if network.activation.needs_input
+            else None
+        )
+        # deltas[i] is the gradient with respect to the pre-activation of layer i.
+        self.deltas = [np.empty((n_rows, units), dtype) for units in hidden] + [
+            np.empty((n_rows, n_outputs), dtype)
+        ]
+        self.raw = np.empty((n_rows, n_outputs), dtype)
+        self.X_batch = (
+            None
+            if n_features_batch is None
+            else np.empty((n_rows, n_features_batch), dtype)
+        )
+
+
+class Network:
+    """Dense feed-forward network: layer sizes, hidden activation and loss.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``(n_features, *hidden_layer_sizes, n_outputs)``. Two entries give a
+        linear model.
+    activation : str or Activation, default='relu'
+        Activation of every hidden layer.
+    loss : str or Loss, default='squared_error'
+        Loss of the raw output; it fixes the output function.
+
+    Attributes
+    ----------
+    n_layers : int
+        Number of weight layers, ``len(layer_sizes) - 1``.
+    n_coef : int
+        Number of weights; they occupy ``params[:n_coef]``.
+    n_params : int
+        Length of the flat parameter vector.
+    out_activation : str
+        Name of the output function.
+    """
+
+    def __init__(self, layer_sizes, activation="relu", loss="squared_error"):
+        self.layer_sizes = tuple(int(units) for units in layer_sizes)
+        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
+            raise ValueError(
+                f"layer_sizes must hold at least two positive sizes, got {layer_sizes}."
+            )
+        self.activation = get_activation(activation)
+        self.loss = get_loss(loss)
+        self.out_activation = self.loss.out_activation
+        self.n_layers = len(self.layer_sizes) - 1
+        shapes = list(pairwise(self.layer_sizes))
+        self._coef_slices = []
+        start = 0
+        for fan_in, fan_out in shapes:
+            self._coef_slices.append(
+                (slice(start, start + fan_in * fan_out), (fan_in, fan_out))
+            )
+            start += fan_in * fan_out
+        self.n_coef = start
+        self._intercept_slices = []
+        for _, fan_out in shapes:
+            self._intercept_slices.append(slice(start, start + fan_out))
+            start += fan_out
+        self.n_params = start
+
+    def coefs(self, params):
+        """Weight matrices of every layer, as views into ``params``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        coefs : list of ndarray
+            ``coefs[i]`` has shape ``(layer_sizes[i], layer_sizes[i + 1])``.
+        """
+        return [params[where].reshape(shape) for where, shape in self._coef_slices]
+
+    def intercepts(self, params):
+        """Intercept vectors of every layer, as views into ``params``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        intercepts : list of ndarray
+            ``intercepts[i]`` has shape ``(layer_sizes[i + 1],)``.
+        """
+        return [params[where] for where in self._intercept_slices]
+
+    def pack(self, coefs, intercepts, dtype=None):
+        """Build a flat parameter vector from per-layer arrays.
+
+        Parameters
+        ----------
+        coefs : list of ndarray
+            Weight matrices, shaped as :meth:`coefs` returns them.
+        intercepts : list of ndarray
+            Intercept vectors.
+        dtype : dtype, default=None
+            Dtype of the result; that of ``coefs[0]`` when None.
+
+        Returns
+        -------
+        params : ndarray of shape (n_params,)
+            The flat vector (a new array).
+        """
+        dtype = coefs[0].dtype if dtype is None else dtype
+        params = np.empty(self.n_params, dtype=dtype)
+        for view, coef in zip(self.coefs(params), coefs, strict=True):
+            if view.shape != np.shape(coef):
+                raise ValueError(
+                    f"coefficient shape {np.shape(coef)} does not fit the network, "
+                    f"expected {view.shape}."
+                )
+            view[...] = coef
+        for view, intercept in zip(self.intercepts(params), intercepts, strict=True):
+            view[...] = np.reshape(intercept, view.shape)
+        return params
+
+    def initialize(self, rng, weight_init="glorot_uniform", dtype=np.float64):
+        """Draw initial parameters.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Source of randomness.
+        weight_init : str or Initializer, default='glorot_uniform'
+            Initialisation scheme.
+        dtype : dtype, default=np.float64
+            Floating dtype of the parameters.
+
+        Returns
+        -------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+        """
+        initializer = get_initializer(weight_init, self.activation.name)
+        params = np.empty(self.n_params, dtype=dtype)
+        coefs, intercepts = self.coefs(params), self.intercepts(params)
+        for coef, intercept in zip(coefs, intercepts, strict=True):
+            coef[...], intercept[...] = initializer(rng, *coef.shape, dtype=dtype)
+        return params
+
+    def workspace(self, n_rows, dtype, n_features_batch=None):
+        """Allocate a :class:`Workspace` for passes of at most ``n_rows`` samples.
+
+        Parameters
+        ----------
+        n_rows : int
+            Largest batch size.
+        dtype : dtype
+            Floating dtype.
+        n_features_batch : int or None, default=None
+            Also allocate a buffer to gather dense batches into.
+
+        Returns
+        -------
+        workspace : Workspace
+            The buffers.
+        """
+        return Workspace(self, n_rows, dtype, n_features_batch)
+
+    def forward(self, params, X, workspace):
+        """Forward pass that keeps what the backward pass needs.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Inputs, ``n_samples <= workspace.n_rows``.
+        workspace : Workspace
+            Buffers, filled with the hidden activations.
+
+        Returns
+        -------
+        raw : ndarray of shape (n_samples, n_outputs)
+            Raw output (logits), a view into the workspace.
+        """
+        n_rows = X.shape[0]
+        activation = self.activation
+        keep_input = activation.needs_input
+        layer_input = X
+        last = self.n_layers - 1
+        for layer, (coef, intercept) in enumerate(
+            zip(self.coefs(params), self.intercepts(params), strict=True)
+        ):
+            if layer == last:
+                target = workspace.raw[:n_rows]
+            elif keep_input:
+                target = workspace.pre_activations[layer][:n_rows]
+            else:
+                target = workspace.activations[layer][:n_rows]
+            _dot_into(layer_input, coef, target)
+            target += intercept
+            if layer < last:
+                layer_input = activation.forward(
+                    target, workspace.activations[layer][:n_rows]
+                )
+        return workspace.raw[:n_rows]
+
+    def backward(self, params, X, workspace, delta, grad):
+        """Back-propagate ``delta``, the loss gradient of the raw output.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector used in the preceding :meth:`forward`.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            The same inputs.
+        workspace : Workspace
+            The buffers :meth:`forward` filled; hidden deltas are written to it.
+        delta : ndarray of shape (n_samples, n_outputs)
+            Gradient of the summed loss with respect to the raw output.
+        grad : ndarray of shape (n_params,)
+            Receives the gradient of the summed loss with respect to ``params``.
+
+        Returns
+        -------
+        grad : ndarray of shape (n_params,)
+            The filled gradient.
+        """
+        n_rows = X.shape[0]
+        coefs = self.coefs(params)
+        coef_grads, intercept_grads = self.coefs(grad), self.intercepts(grad)
+        activation = self.activation
+        for layer in range(self.n_layers - 1, -1, -1):
+            layer_input = X if layer == 0 else workspace.activations[layer - 1][:n_rows]
+            _transposed_dot_into(layer_input, delta, coef_grads[layer])
+            np.sum(delta, axis=0, out=intercept_grads[layer])
+            if layer > 0:
+                previous = workspace.deltas[layer - 1][:n_rows]
+                np.matmul(delta, coefs[layer].T, out=previous)
+                pre_activation = (
+                    workspace.pre_activations[layer - 1][:n_rows]
+                    if activation.needs_input
+                    else None
+                )
+                activation.multiply_derivative(previous, pre_activation, layer_input)
+                delta = previous
+        return grad
+
+    def predict_raw(self, params, X):
+        """Raw output for new data, without keeping intermediate layers.
+
+        Allocates its own arrays, so concurrent calls are safe.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        raw : ndarray of shape (n_samples, n_outputs)
+            Raw output (logits).
+        """
+        return self.predict_raw_layers(self.coefs(params), self.intercepts(params), X)
+
+    def predict_raw_layers(self, coefs, intercepts, X):
+        """Raw output from per-layer weights, as :meth:`predict_raw`.
+
+        Parameters
+        ----------
+        coefs : list of ndarray
+            Weight matrices.
+        intercepts : list of ndarray
+            Intercept vectors.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        raw : ndarray of shape (n_samples, n_outputs)
+            Raw output (logits).
+        """
+        layer_input = X
+        last = self.n_layers - 1
+        for layer, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):
+            output = np.asarray(layer_input @ coef)
+            output += intercept
+            if layer < last:
+                output = self.activation.forward(output, output)
+            layer_input = output
+        return layer_input
+
+    def predict(self, params, X):
+        """Predictions: the output function applied to the raw output.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        output : ndarray of shape (n_samples, n_outputs)
+            Probabilities for log-losses, means for regression losses.
+        """
+        return OUTPUT_FUNCTIONS[self.out_activation](self.predict_raw(params, X))
+
+
+def _dot_into(left, right, out):
+    if sp.issparse(left):
+        out[...] = left @ right
+    else:
+        np.matmul(left, right, out=out)
+
+
+def _transposed_dot_into(left, right, out):
+    if sp.issparse(left):
+        out[...] = left.T @ right
+    else:
+        np.matmul(left.T, right, out=out)

@@ -1,0 +1,283 @@
+"""First-order optimizers over one flat parameter vector.
+
+An optimizer holds only hyper-parameters. ``init(params)`` returns its state,
+a small dataclass of arrays, and ``update(params, grad, state,
+learning_rate)`` applies one step. The step writes into ``params`` and the
+state's arrays in place: on small batches a fresh allocation per step costs
+more than the arithmetic. Nothing here decides when to stop.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamState",
+    "AdamW",
+    "MomentState",
+    "Optimizer",
+    "RMSprop",
+    "SGDState",
+]
+
+
+class Optimizer:
+    """Base class: hyper-parameters only; state comes from :meth:`init`."""
+
+    name = "optimizer"
+
+    def init(self, params):
+        """Return the initial optimizer state for ``params``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        state : dataclass
+            Arrays the optimizer updates along with the parameters.
+        """
+        raise NotImplementedError
+
+    def update(self, params, grad, state, learning_rate):
+        """Apply one step in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector, updated in place.
+        grad : ndarray of shape (n_params,)
+            Gradient of the objective at ``params``; may be overwritten.
+        state : dataclass
+            State from :meth:`init`, updated in place.
+        learning_rate : float
+            Step size for this step.
+        """
+        raise NotImplementedError
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({params})"
+
+
+@dataclass
+class SGDState:
+    """State of :class:`SGD`: the velocity and a scratch buffer."""
+
+    velocity: np.ndarray
+    scratch: np.ndarray
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with (Nesterov) momentum.
+
+    ``v <- momentum * v - lr * g``, then ``params += v`` (classical) or
+    ``params += momentum * v - lr * g`` (Nesterov), as scikit-learn's MLP.
+
+    Parameters
+    ----------
+    momentum : float, default=0.9
+        Momentum in [0, 1]; 0 gives plain gradient descent.
+    nesterov : bool, default=True
+        Use Nesterov's momentum.
+    """
+
+    name = "sgd"
+
+    def __init__(self, momentum=0.9, nesterov=True):
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def init(self, params):  # noqa: D102
+        return SGDState(np.zeros_like(params), np.empty_like(params))
+
+    def update(self, params, grad, state, learning_rate):  # noqa: D102
+        velocity, step = state.velocity, state.scratch
+        np.multiply(grad, learning_rate, out=step)
+        if self.momentum == 0.0:
+            params -= step
+            return
+        velocity *= self.momentum
+        velocity -= step
+        if self.nesterov:
+            np.multiply(velocity, self.momentum, out=grad)
+            grad -= step
+            params += grad
+        else:
+            params += velocity
+
+
+@dataclass
+class AdamState:
+    """State of :class:`Adam` and :class:`AdamW`: step count and moments."""
+
+    t: int
+    first_moment: np.ndarray
+    second_moment: np.ndarray
+    scratch: np.ndarray
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2014) with bias correction folded into the step size.
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        Decay of the first-moment average.
+    beta_2 : float, default=0.999
+        Decay of the second-moment average.
+    epsilon : float, default=1e-8
+        Added to the root of the second moment for numerical stability.
+    """
+
+    name = "adam"
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+
+    def init(self, params):  # noqa: D102
+        return AdamState(
+            0, np.zeros_like(params), np.zeros_like(params), np.empty_like(params)
+        )
+
+    def _adam_step(self, params, grad, state, learning_rate):
+        state.t += 1
+        m, v, scratch = state.first_moment, state.second_moment, state.scratch
+        m *= self.beta_1
+        np.multiply(grad, 1.0 - self.beta_1, out=scratch)
+        m += scratch
+        v *= self.beta_2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - self.beta_2
+        v += scratch
+        step_size = (
+            learning_rate
+            * np.sqrt(1.0 - self.beta_2**state.t)
+            / (1.0 - self.beta_1**state.t)
+        )
+        np.sqrt(v, out=scratch)
+        scratch += self.epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        params -= scratch
+
+    def update(self, params, grad, state, learning_rate):  # noqa: D102
+        self._adam_step(params, grad, state, learning_rate)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019).
+
+    The decay ``params -= lr * weight_decay * params`` is applied to the
+    weights only (``params[:n_decayed]``), not through the gradient, so it is
+    not rescaled by Adam's second-moment estimate.
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        Decay of the first-moment average.
+    beta_2 : float, default=0.999
+        Decay of the second-moment average.
+    epsilon : float, default=1e-8
+        Numerical-stability constant.
+    weight_decay : float, default=0.01
+        Decoupled decay rate.
+    n_decayed : int or None, default=None
+        Number of leading entries of the parameter vector that decay (the
+        network's weights); None decays all.
+    """
+
+    name = "adamw"
+
+    def __init__(
+        self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01, n_decayed=None
+    ):
+        super().__init__(beta_1, beta_2, epsilon)
+        self.weight_decay = float(weight_decay)
+        self.n_decayed = n_decayed
+
+    def update(self, params, grad, state, learning_rate):  # noqa: D102
+        if self.weight_decay:
+            decayed = params[: self.n_decayed]
+            decayed *= 1.0 - learning_rate * self.weight_decay
+        self._adam_step(params, grad, state, learning_rate)
+
+
+@dataclass
+class MomentState:
+    """State of :class:`RMSprop` and :class:`Adagrad`: squared-gradient accumulator."""
+
+    accumulator: np.ndarray
+    scratch: np.ndarray
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide the step by a running root mean square of the gradient.
+
+    Parameters
+    ----------
+    rho : float, default=0.9
+        Decay of the squared-gradient average.
+    epsilon : float, default=1e-8
+        Numerical-stability constant.
+    """
+
+    name = "rmsprop"
+
+    def __init__(self, rho=0.9, epsilon=1e-8):
+        self.rho = float(rho)
+        self.epsilon = float(epsilon)
+
+    def init(self, params):  # noqa: D102
+        return MomentState(np.zeros_like(params), np.empty_like(params))
+
+    def update(self, params, grad, state, learning_rate):  # noqa: D102
+        acc, scratch = state.accumulator, state.scratch
+        acc *= self.rho
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - self.rho
+        acc += scratch
+        np.sqrt(acc, out=scratch)
+        scratch += self.epsilon
+        np.divide(grad, scratch, out=scratch)
+        scratch *= learning_rate
+        params -= scratch
+
+
+class Adagrad(Optimizer):
+    """Adagrad: divide the step by the root of the summed squared gradients.
+
+    Parameters
+    ----------
+    epsilon : float, default=1e-8
+        Numerical-stability constant.
+    """
+
+    name = "adagrad"
+
+    def __init__(self, epsilon=1e-8):
+        self.epsilon = float(epsilon)
+
+    def init(self, params):  # noqa: D102
+        return MomentState(np.zeros_like(params), np.empty_like(params))
+
+    def update(self, params, grad, state, learning_rate):  # noqa: D102
+        acc, scratch = state.accumulator, state.scratch
+        np.multiply(grad, grad, out=scratch)
+        acc += scratch
+        np.sqrt(acc, out=scratch)
+        scratch += self.epsilon
+        np.divide(grad, scratch, out=scratch)
+        scratch *= learning_rate
+        params -= scratch
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}

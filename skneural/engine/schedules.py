@@ -1,0 +1,231 @@
+"""Learning-rate schedules: pure functions of the epoch.
+
+``schedule(epoch)`` is the learning rate used during epoch ``epoch``
+(0-based), so a schedule can be tabulated or plotted without training::
+
+    >>> from skneural.engine.schedules import Cosine, Warmup
+    >>> schedule = Warmup(Cosine(0.1, n_epochs=10), warmup_epochs=2)
+    >>> [round(schedule(epoch), 4) for epoch in range(4)]
+    [0.05, 0.1, 0.1, 0.0976]
+
+Reduce-on-plateau is not a function of the epoch; it is
+:class:`PlateauReducer`, which the training loop consults when progress
+stalls.
+"""
+
+import math
+
+__all__ = [
+    "Constant",
+    "Cosine",
+    "Exponential",
+    "InvScaling",
+    "PlateauReducer",
+    "Schedule",
+    "Step",
+    "Warmup",
+]
+
+
+class Schedule:
+    """Base class: ``schedule(epoch) -> learning rate``."""
+
+    def __call__(self, epoch):
+        """Return the learning rate for ``epoch``.
+
+        Parameters
+        ----------
+        epoch : int
+            Number of epochs completed before this one.
+
+        Returns
+        -------
+        learning_rate : float
+            Step size.
+        """
+        raise NotImplementedError
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({params})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash((type(self), tuple(sorted(vars(self).items()))))
+
+
+class Constant(Schedule):
+    """Constant learning rate.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        The learning rate.
+    """
+
+    def __init__(self, learning_rate_init):
+        self.learning_rate_init = float(learning_rate_init)
+
+    def __call__(self, epoch):  # noqa: D102
+        return self.learning_rate_init
+
+
+class InvScaling(Schedule):
+    """Inverse scaling, scikit-learn's ``'invscaling'``.
+
+    ``lr = learning_rate_init / (t + 1) ** power_t`` where
+    ``t = epoch * samples_per_epoch`` is the number of samples seen before the
+    epoch starts, as scikit-learn's ``t_``.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        Learning rate of the first epoch.
+    power_t : float, default=0.5
+        Exponent of the decay.
+    samples_per_epoch : int, default=1
+        Samples in one epoch.
+    """
+
+    def __init__(self, learning_rate_init, power_t=0.5, samples_per_epoch=1):
+        self.learning_rate_init = float(learning_rate_init)
+        self.power_t = float(power_t)
+        self.samples_per_epoch = int(samples_per_epoch)
+
+    def __call__(self, epoch):  # noqa: D102
+        t = epoch * self.samples_per_epoch
+        return self.learning_rate_init / (t + 1) ** self.power_t
+
+
+class Exponential(Schedule):
+    """Exponential decay, ``lr = learning_rate_init * gamma ** epoch``.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        Learning rate of the first epoch.
+    gamma : float, default=0.95
+        Factor per epoch.
+    """
+
+    def __init__(self, learning_rate_init, gamma=0.95):
+        self.learning_rate_init = float(learning_rate_init)
+        self.gamma = float(gamma)
+
+    def __call__(self, epoch):  # noqa: D102
+        return self.learning_rate_init * self.gamma**epoch
+
+
+class Step(Schedule):
+    """Step decay, ``lr = learning_rate_init * gamma ** (epoch // step_size)``.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        Learning rate of the first epoch.
+    step_size : int, default=10
+        Epochs between decays.
+    gamma : float, default=0.5
+        Factor of each decay.
+    """
+
+    def __init__(self, learning_rate_init, step_size=10, gamma=0.5):
+        self.learning_rate_init = float(learning_rate_init)
+        self.step_size = int(step_size)
+        self.gamma = float(gamma)
+
+    def __call__(self, epoch):  # noqa: D102
+        return self.learning_rate_init * self.gamma ** (epoch // self.step_size)
+
+
+class Cosine(Schedule):
+    """Cosine annealing from ``learning_rate_init`` to ``min_learning_rate``.
+
+    ``lr = min + (init - min) * (1 + cos(pi * epoch / n_epochs)) / 2``, then
+    ``min_learning_rate`` after ``n_epochs``.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        Learning rate of the first epoch.
+    n_epochs : int
+        Length of the annealing.
+    min_learning_rate : float, default=0.0
+        Final learning rate.
+    """
+
+    def __init__(self, learning_rate_init, n_epochs, min_learning_rate=0.0):
+        self.learning_rate_init = float(learning_rate_init)
+        self.n_epochs = int(n_epochs)
+        self.min_learning_rate = float(min_learning_rate)
+
+    def __call__(self, epoch):  # noqa: D102
+        progress = min(epoch, self.n_epochs) / self.n_epochs
+        span = self.learning_rate_init - self.min_learning_rate
+        return self.min_learning_rate + span * 0.5 * (
+            1.0 + math.cos(math.pi * progress)
+        )
+
+
+class Warmup(Schedule):
+    """Linear warm-up in front of another schedule.
+
+    During the first ``warmup_epochs`` epochs the rate rises linearly to
+    ``schedule(0)``: ``schedule(0) * (epoch + 1) / warmup_epochs``. After
+    it, ``schedule(epoch - warmup_epochs)``.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        The schedule that follows the warm-up.
+    warmup_epochs : int
+        Length of the warm-up; 0 leaves ``schedule`` unchanged.
+    """
+
+    def __init__(self, schedule, warmup_epochs):
+        self.schedule = schedule
+        self.warmup_epochs = int(warmup_epochs)
+
+    def __call__(self, epoch):  # noqa: D102
+        if epoch < self.warmup_epochs:
+            return self.schedule(0) * (epoch + 1) / self.warmup_epochs
+        return self.schedule(epoch - self.warmup_epochs)
+
+
+class PlateauReducer:
+    """Reduce the learning rate when progress stalls (scikit-learn's ``'adaptive'``).
+
+    Parameters
+    ----------
+    factor : float, default=0.2
+        Multiplier applied at each plateau (scikit-learn divides by 5).
+    min_learning_rate : float, default=1e-6
+        Training stops at a plateau once the rate is at or below this.
+    """
+
+    def __init__(self, factor=0.2, min_learning_rate=1e-6):
+        self.factor = float(factor)
+        self.min_learning_rate = float(min_learning_rate)
+
+    def exhausted(self, learning_rate):
+        """Whether a plateau at ``learning_rate`` should stop training.
+
+        Parameters
+        ----------
+        learning_rate : float
+            Current learning rate.
+
+        Returns
+        -------
+        stop : bool
+            True when the rate cannot usefully be reduced further.
+        """
+        return learning_rate <= self.min_learning_rate
+
+    def __repr__(self):
+        return (
+            f"PlateauReducer(factor={self.factor}, "
+            f"min_learning_rate={self.min_learning_rate})"
+        )

@@ -1,0 +1,434 @@
+"""Training loops: mini-batch gradient descent and the L-BFGS driver.
+
+Both return a :class:`TrainResult` record and stop by value: a monitor
+answers "stalled?", an ``on_epoch_end`` callable may answer "stop", and a
+non-finite loss ends training with the last finite parameters restored
+(``diverged=True``). Nothing here prints or warns; the caller reports.
+
+Solver inputs (data, objective, hyper-parameters) are arguments; what must
+outlive one call so that ``partial_fit`` and ``warm_start`` can resume is a
+:class:`TrainingState`.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+
+from .stopping import ImprovementMonitor
+
+__all__ = [
+    "EpochInfo",
+    "TrainResult",
+    "TrainingState",
+    "train_lbfgs",
+    "train_minibatch",
+]
+
+
+@dataclass
+class EpochInfo:
+    """What an ``on_epoch_end`` callable is told after each epoch.
+
+    Attributes
+    ----------
+    epoch : int
+        Epochs completed in total (1 after the first).
+    loss : float
+        Mean training objective over the epoch's batches.
+    validation_score : float or None
+        Validation score, when there is a validation set.
+    learning_rate : float
+        Learning rate used in the epoch.
+    params : ndarray
+        Current parameters (read only: do not modify).
+    """
+
+    epoch: int
+    loss: float
+    validation_score: float | None
+    learning_rate: float
+    params: np.ndarray
+
+
+@dataclass
+class TrainingState:
+    """State of a mini-batch fit that a later call resumes from.
+
+    Attributes
+    ----------
+    optimizer_state : object
+        The optimizer's state dataclass.
+    monitor : ImprovementMonitor
+        Convergence or early-stopping monitor.
+    epoch : int
+        Epochs completed in total.
+    t : int
+        Training samples seen in total.
+    learning_rate_scale : float
+        Product of the plateau reductions applied so far.
+    best_params : ndarray or None
+        Parameters at the best validation score.
+    """
+
+    optimizer_state: object
+    monitor: ImprovementMonitor
+    epoch: int = 0
+    t: int = 0
+    learning_rate_scale: float = 1.0
+    best_params: np.ndarray | None = None
+
+
+@dataclass
+class TrainResult:
+    """Outcome of one training call.
+
+    Attributes
+    ----------
+    params : ndarray
+        Final parameters (the best ones when a validation set was monitored).
+    n_iter : int
+        Epochs (or L-BFGS iterations) run in this call.
+    loss_curve : list of float
+        Training objective after each epoch or iteration of this call.
+    validation_scores : list of float
+        Validation score after each epoch of this call (empty without one).
+    converged : bool
+        Whether a stopping criterion was met before the iteration limit.
+    diverged : bool
+        Whether training stopped on a non-finite loss or parameters.
+    message : str
+        Why training stopped.
+    state : TrainingState or None
+        State to resume from (mini-batch training only).
+    n_fun : int
+        Objective evaluations (L-BFGS), or batches processed.
+    """
+
+    params: np.ndarray
+    n_iter: int
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    converged: bool = False
+    diverged: bool = False
+    message: str = ""
+    state: TrainingState | None = None
+    n_fun: int = 0
+
+
+def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
+    """Yield ``(X_batch, y_batch, sw_batch)`` for one epoch without copying X whole.
+
+    ``order`` is a permutation of the rows, or None to keep the data order
+    (batches are then views). Dense shuffled batches are gathered into the
+    workspace's preallocated buffers.
+    """
+    n_samples = X.shape[0]
+    if batch_size >= n_samples:
+        yield X, y, sample_weight
+        return
+    dense = not sp.issparse(X)
+    y_buffer, sw_buffer = buffers
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        if order is None:
+            rows = slice(start, stop)
+            yield (
+                X[rows],
+                y[rows],
+                None if sample_weight is None else sample_weight[rows],
+            )
+            continue
+        rows = order[start:stop]
+        size = stop - start
+        if dense:
+            X_batch = np.take(X, rows, axis=0, out=workspace.X_batch[:size])
+        else:
+            X_batch = X[rows]
+        y_batch = np.take(y, rows, axis=0, out=y_buffer[:size])
+        sw_batch = (
+            None
+            if sample_weight is None
+            else np.take(sample_weight, rows, out=sw_buffer[:size])
+        )
+        yield X_batch, y_batch, sw_batch
+
+
+def train_minibatch(
+    objective,
+    params,
+    X,
+    y,
+    sample_weight=None,
+    *,
+    optimizer,
+    schedule,
+    batch_size,
+    max_iter,
+    rng,
+    tol=1e-4,
+    n_iter_no_change=10,
+    shuffle=True,
+    plateau_reducer=None,
+    validation_score=None,
+    state=None,
+    clip_norm=None,
+    on_epoch_end=None,
+):
+    """Mini-batch gradient descent for ``max_iter`` epochs or until convergence.
+
+    ``batch_size >= n_samples`` gives full-batch gradient descent (the data are
+    then neither shuffled nor copied), ``batch_size=1`` pure stochastic
+    gradient descent.
+
+    Parameters
+    ----------
+    objective : Objective
+        What to minimise.
+    params : ndarray of shape (n_params,)
+        Starting parameters; updated in place.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training inputs.
+    y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Sample weights.
+    optimizer : Optimizer
+        Update rule.
+    schedule : Schedule
+        Learning rate as a function of the epoch.
+    batch_size : int
+        Samples per batch.
+    max_iter : int
+        Maximum number of epochs in this call.
+    rng : numpy.random.Generator
+        Source of the shuffling.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored value.
+    n_iter_no_change : int or float, default=10
+        Epochs without improvement before stopping (or cutting the rate).
+    shuffle : bool, default=True
+        Shuffle the rows at each epoch.
+    plateau_reducer : PlateauReducer, default=None
+        When given, a stall cuts the learning rate instead of stopping.
+    validation_score : callable, default=None
+        ``validation_score(params) -> float`` (higher is better). When given,
+        it is monitored instead of the training loss and the parameters with
+        the best score are restored at the end.
+    state : TrainingState, default=None
+        State of an earlier call to resume from; a fresh one when None.
+    clip_norm : float, default=None
+        Rescale each batch gradient to at most this Euclidean norm.
+    on_epoch_end : callable, default=None
+        Called with an :class:`EpochInfo` after every epoch; a true return
+        value stops training.
+
+    Returns
+    -------
+    result : TrainResult
+        Parameters, curves, flags and the state to resume from.
+    """
+    n_samples = X.shape[0]
+    batch_size = max(1, min(int(batch_size), n_samples))
+    if state is None:
+        state = TrainingState(
+            optimizer_state=optimizer.init(params),
+            monitor=ImprovementMonitor(
+                tol, n_iter_no_change, greater_is_better=validation_score is not None
+            ),
+        )
+    dense = not sp.issparse(X)
+    full_batch = batch_size >= n_samples
+    workspace = objective.network.workspace(
+        batch_size, params.dtype, X.shape[1] if dense and not full_batch else None
+    )
+    buffers = (None, None)
+    if not full_batch:
+        buffers = (
+            np.empty((batch_size,) + y.shape[1:], y.dtype),
+            None
+            if sample_weight is None
+            else np.empty(batch_size, sample_weight.dtype),
+        )
+    grad = np.empty_like(params)
+    order = np.arange(n_samples) if shuffle and not full_batch else None
+    last_finite = params.copy()
+    result = TrainResult(params=params, n_iter=0, state=state)
+
+    for _ in range(max_iter):
+        learning_rate = schedule(state.epoch) * state.learning_rate_scale
+        if order is not None:
+            rng.shuffle(order)
+        np.copyto(last_finite, params)
+        accumulated = 0.0
+        for X_batch, y_batch, sw_batch in _batches(
+            X, y, sample_weight, batch_size, order, workspace, buffers
+        ):
+            batch_loss, _ = objective.loss_and_grad(
+                params, X_batch, y_batch, sw_batch, grad=grad, workspace=workspace
+            )
+            if not math.isfinite(batch_loss):
+                result.diverged = True
+                break
+            accumulated += batch_loss * X_batch.shape[0]
+            if clip_norm is not None:
+                norm = math.sqrt(float(grad @ grad))
+                if norm > clip_norm:
+                    grad *= clip_norm / norm
+            optimizer.update(params, grad, state.optimizer_state, learning_rate)
+            result.n_fun += 1
+        if result.diverged or not np.isfinite(params).all():
+            np.copyto(params, last_finite)
+            state.optimizer_state = optimizer.init(params)
+            result.diverged = True
+            result.message = (
+                f"The training loss became non-finite at epoch {state.epoch + 1} with "
+                f"learning rate {learning_rate:g}; the parameters of the last finite "
+                "epoch were kept."
+            )
+            break
+
+        epoch_loss = accumulated / n_samples
+        state.epoch += 1
+        state.t += n_samples
+        result.n_iter += 1
+        result.loss_curve.append(epoch_loss)
+        score = None
+        if validation_score is None:
+            state.monitor.update(epoch_loss)
+        else:
+            score = float(validation_score(params))
+            result.validation_scores.append(score)
+            if state.monitor.update(score) or state.best_params is None:
+                state.best_params = params.copy()
+
+        if on_epoch_end is not None and on_epoch_end(
+            EpochInfo(state.epoch, epoch_loss, score, learning_rate, params)
+        ):
+            result.converged = True
+            result.message = "Stopped by on_epoch_end."
+            break
+        if state.monitor.stalled:
+            what = "Training loss" if validation_score is None else "Validation score"
+            stall = (
+                f"{what} did not improve more than tol={tol:g} for "
+                f"{n_iter_no_change} consecutive epochs."
+            )
+            if plateau_reducer is not None and not plateau_reducer.exhausted(
+                learning_rate
+            ):
+                state.learning_rate_scale *= plateau_reducer.factor
+                state.monitor.reset()
+                continue
+            result.converged = True
+            result.message = stall
+            break
+    else:
+        result.message = f"Maximum iterations ({max_iter}) reached."
+
+    if validation_score is not None and state.best_params is not None:
+        np.copyto(params, state.best_params)
+    return result
+
+
+def train_lbfgs(
+    objective,
+    params,
+    X,
+    y,
+    sample_weight=None,
+    *,
+    max_iter=200,
+    max_fun=15000,
+    tol=1e-4,
+    ftol=None,
+    on_epoch_end=None,
+):
+    """Minimise the objective over the full data with ``scipy.optimize``'s L-BFGS-B.
+
+    Parameters
+    ----------
+    objective : Objective
+        What to minimise.
+    params : ndarray of shape (n_params,)
+        Starting parameters (not modified).
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training inputs.
+    y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Sample weights.
+    max_iter : int, default=200
+        Maximum number of iterations.
+    max_fun : int, default=15000
+        Maximum number of objective evaluations.
+    tol : float, default=1e-4
+        Stop when the largest gradient component is below ``tol`` (``gtol``).
+    ftol : float, default=None
+        Stop when the relative reduction of the objective is below ``ftol``;
+        SciPy's default when None.
+    on_epoch_end : callable, default=None
+        Called with an :class:`EpochInfo` after every iteration; a true return
+        value stops training.
+
+    Returns
+    -------
+    result : TrainResult
+        ``loss_curve`` holds the objective after each iteration.
+    """
+    dtype = params.dtype
+    workspace = objective.network.workspace(X.shape[0], dtype)
+    grad = np.empty_like(params)
+    work_params = np.empty_like(params)
+
+    def fun(x):
+        # L-BFGS-B works in float64; the network keeps the data's dtype.
+        np.copyto(work_params, x, casting="unsafe")
+        loss, _ = objective.loss_and_grad(
+            work_params, X, y, sample_weight, grad=grad, workspace=workspace
+        )
+        if not math.isfinite(loss):
+            # An infinite value makes the line search back off instead of failing.
+            return math.inf, np.zeros(x.shape)
+        return loss, grad.astype(np.float64)
+
+    result = TrainResult(params=params.copy(), n_iter=0)
+
+    def callback(intermediate_result):
+        result.loss_curve.append(float(intermediate_result.fun))
+        if on_epoch_end is not None and on_epoch_end(
+            EpochInfo(
+                len(result.loss_curve),
+                float(intermediate_result.fun),
+                None,
+                math.nan,
+                intermediate_result.x,
+            )
+        ):
+            raise StopIteration
+
+    options = {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
+    if ftol is not None:
+        options["ftol"] = ftol
+    solution = scipy.optimize.minimize(
+        fun,
+        params.astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        options=options,
+        callback=callback,
+    )
+    result.n_iter = int(solution.nit)
+    result.n_fun = int(solution.nfev)
+    result.message = str(solution.message)
+    if np.isfinite(solution.x).all() and math.isfinite(solution.fun):
+        result.params = solution.x.astype(dtype)
+        result.converged = solution.status == 0 or solution.status == 99
+    else:
+        result.diverged = True
+        result.message = "L-BFGS produced non-finite parameters; initial ones kept."
+    if solution.status == 99:
+        result.message = "Stopped by on_epoch_end."
+    return result

@@ -1,0 +1,222 @@
+"""Multilayer perceptrons: drop-in replacements for scikit-learn's MLPs."""
+
+from numbers import Integral
+
+import numpy as np
+
+from ._base import (
+    BaseGradientDescent,
+    store_init_arguments,
+    GradientDescentClassifierMixin,
+    GradientDescentRegressorMixin,
+)
+from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
+from ._docstrings import NETWORK_ATTRIBUTES, document
+from .engine.activations import ACTIVATIONS
+
+__all__ = ["MLPRegressor", "MLPSoftmaxClassifier"]
+
+_REFERENCES = """
+References
+----------
+Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of training
+deep feedforward neural networks. AISTATS.
+
+Kingma, D. P. and Ba, J. (2014). Adam: A method for stochastic optimization.
+arXiv:1412.6980.
+"""
+
+
+class BaseMLP(BaseGradientDescent):
+    """Shared parameters of the multilayer perceptrons; not for direct use."""
+
+    _parameter_constraints: dict = {
+        **BaseGradientDescent._parameter_constraints,
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [str],
+    }
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
+        if any(int(size) != size or size <= 0 for size in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return tuple(int(size) for size in sizes)
+
+    def _hidden_activation(self):
+        if self.activation not in ACTIVATIONS:
+            raise InvalidParameterError(
+                f"The 'activation' parameter of {type(self).__name__} must be a str "
+                f"among {sorted(ACTIVATIONS)}. Got {self.activation!r} instead."
+            )
+        return self.activation
+
+    def _initial_weights(self):
+        return "glorot_uniform"
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and targets y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels in classification, real numbers in regression.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights. Weighting a sample by an integer k is the same as
+            repeating it k times (exactly so for full-batch training).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight)
+
+
+_CLASSIFIER_EXAMPLE = """
+See Also
+--------
+MLPRegressor : Multilayer perceptron regressor.
+GDLogisticClassifier : The same model without hidden layers.
+
+Notes
+-----
+The log-loss is computed from the logits with ``logaddexp`` and
+log-sum-exp, never from clipped probabilities, and ``predict_log_proba``
+stays finite for confident predictions.
+{references}
+Examples
+--------
+>>> from sklearn.datasets import make_classification
+>>> from skneural import MLPSoftmaxClassifier
+>>> X, y = make_classification(n_samples=200, random_state=0)
+>>> clf = MLPSoftmaxClassifier(max_iter=500, random_state=0).fit(X, y)
+>>> clf.predict(X[:5])
+array([0, 0, 1, 1, 0])
+>>> round(clf.score(X, y), 2)
+0.98
+"""
+
+
+@document(
+    "Multilayer perceptron classifier with a softmax (or logistic) output.",
+    extended="""
+    Minimises the log-loss, plus an L2 penalty, with L-BFGS or mini-batch
+    gradient descent. Binary targets get one logistic output unit, multiclass
+    targets a softmax over the classes, multilabel indicator targets one
+    independent logistic unit per label. Parameters, defaults, fitted
+    attributes and methods are those of
+    :class:`sklearn.neural_network.MLPClassifier`.
+    """,
+    attributes=("classes_", *NETWORK_ATTRIBUTES),
+    sections=_CLASSIFIER_EXAMPLE.format(references=_REFERENCES),
+)
+class MLPSoftmaxClassifier(GradientDescentClassifierMixin, BaseMLP):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        store_init_arguments(self, locals())
+
+
+_REGRESSOR_EXAMPLE = """
+See Also
+--------
+MLPSoftmaxClassifier : Multilayer perceptron classifier.
+GDLinearRegressor : The same model without hidden layers.
+{references}
+Examples
+--------
+>>> from sklearn.datasets import make_regression
+>>> from skneural import MLPRegressor
+>>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+>>> reg = MLPRegressor(solver="lbfgs", max_iter=1000, random_state=0).fit(X, y)
+>>> round(reg.score(X, y), 2)
+1.0
+"""
+
+
+@document(
+    "Multilayer perceptron regressor.",
+    extended="""
+    Minimises half the squared error (or the absolute error, or half the
+    Poisson deviance with a log link), plus an L2 penalty, with L-BFGS or
+    mini-batch gradient descent. Several targets are fitted at once as one
+    output unit each. Parameters, defaults, fitted attributes and methods are
+    those of :class:`sklearn.neural_network.MLPRegressor`.
+    """,
+    parameters={
+        "loss": (
+            "{'squared_error', 'absolute_error', 'poisson'}",
+            "Loss of the output: half squared error (identity output), absolute "
+            "error (identity output; a median regression) or half Poisson "
+            "deviance (exponential output, for non-negative targets).",
+        )
+    },
+    attributes=NETWORK_ATTRIBUTES,
+    sections=_REGRESSOR_EXAMPLE.format(references=_REFERENCES),
+)
+class MLPRegressor(GradientDescentRegressorMixin, BaseMLP):
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "absolute_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        store_init_arguments(self, locals())
