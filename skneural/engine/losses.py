@@ -195,7 +195,9 @@ class PoissonLoss(Loss):
 
 
 def _capped_exp(raw):
-    return np.exp(np.minimum(raw, np.log(np.finfo(raw.dtype).max) - 1))
+    # e^40 below the largest float, so that summing the losses of up to 1e17
+    # outputs and samples cannot overflow either.
+    return np.exp(np.minimum(raw, np.log(np.finfo(raw.dtype).max) - 40))
 
 
 class BinaryLogLoss(Loss):

@@ -1,0 +1,147 @@
+"""Every optimizer's update rule against a hand-written reference formula."""
+
+import copy
+import dataclasses
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skneural.engine.optimizers import OPTIMIZERS, SGD, Adagrad, Adam, AdamW, RMSprop
+
+N_PARAMS, N_STEPS = 6, 8
+
+
+def reference_sgd(momentum, nesterov):
+    """scikit-learn's MLP ``SGDOptimizer._get_updates``, velocity and all."""
+    velocity = np.zeros(N_PARAMS)
+
+    def step(params, grad, lr):
+        nonlocal velocity
+        velocity = momentum * velocity - lr * grad
+        update = momentum * velocity - lr * grad if nesterov else velocity
+        return params + update
+
+    return step
+
+
+def reference_adam(
+    beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0, n_decayed=None
+):
+    """Kingma and Ba's Adam as scikit-learn's ``AdamOptimizer`` writes it."""
+    m, v, t = np.zeros(N_PARAMS), np.zeros(N_PARAMS), 0
+
+    def step(params, grad, lr):
+        nonlocal m, v, t
+        params = params.copy()
+        # AdamW: decay the weights first, outside the adaptive scaling.
+        params[:n_decayed] *= 1 - lr * weight_decay
+        t += 1
+        m = beta_1 * m + (1 - beta_1) * grad
+        v = beta_2 * v + (1 - beta_2) * grad**2
+        lr_t = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        return params - lr_t * m / (np.sqrt(v) + epsilon)
+
+    return step
+
+
+def reference_rmsprop(rho=0.9, epsilon=1e-8):
+    average = np.zeros(N_PARAMS)
+
+    def step(params, grad, lr):
+        nonlocal average
+        average = rho * average + (1 - rho) * grad**2
+        return params - lr * grad / (np.sqrt(average) + epsilon)
+
+    return step
+
+
+def reference_adagrad(epsilon=1e-8):
+    total = np.zeros(N_PARAMS)
+
+    def step(params, grad, lr):
+        nonlocal total
+        total = total + grad**2
+        return params - lr * grad / (np.sqrt(total) + epsilon)
+
+    return step
+
+
+CASES = [
+    (SGD(momentum=0.0), reference_sgd(0.0, False)),
+    (SGD(momentum=0.9, nesterov=False), reference_sgd(0.9, False)),
+    (SGD(momentum=0.9, nesterov=True), reference_sgd(0.9, True)),
+    (SGD(momentum=0.5, nesterov=True), reference_sgd(0.5, True)),
+    (Adam(), reference_adam()),
+    (Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3), reference_adam(0.5, 0.9, 1e-3)),
+    (
+        AdamW(weight_decay=0.1, n_decayed=4),
+        reference_adam(weight_decay=0.1, n_decayed=4),
+    ),
+    (AdamW(weight_decay=0.1), reference_adam(weight_decay=0.1)),
+    (RMSprop(), reference_rmsprop()),
+    (RMSprop(rho=0.5, epsilon=1e-4), reference_rmsprop(0.5, 1e-4)),
+    (Adagrad(), reference_adagrad()),
+]
+
+
+def test_every_optimizer_has_a_reference():
+    assert {type(optimizer) for optimizer, _ in CASES} == set(OPTIMIZERS.values())
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "reference"), CASES, ids=[repr(optimizer) for optimizer, _ in CASES]
+)
+def test_update_matches_reference_formula(optimizer, reference):
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=N_PARAMS)
+    expected = params.copy()
+    state = optimizer.init(params)
+    for step in range(N_STEPS):
+        grad = rng.normal(size=N_PARAMS)
+        # A schedule changes the rate between steps; the rules must follow it.
+        learning_rate = 0.1 / (1 + step)
+        expected = reference(expected, grad, learning_rate)
+        optimizer.update(params, grad.copy(), state, learning_rate)
+        assert_allclose(params, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_state_is_a_picklable_dataclass_apart_from_params(name):
+    optimizer = OPTIMIZERS[name]()
+    params = np.arange(1.0, N_PARAMS + 1)
+    state = optimizer.init(params)
+    assert dataclasses.is_dataclass(state)
+    for value in vars(state).values():
+        if isinstance(value, np.ndarray):
+            assert not np.shares_memory(value, params)
+    optimizer.update(params, np.ones(N_PARAMS), state, 0.1)
+    # Resuming from a pickled optimizer and state continues the same path.
+    restored, restored_state = pickle.loads(pickle.dumps((optimizer, state)))
+    twin = params.copy()
+    optimizer.update(params, np.full(N_PARAMS, 0.5), state, 0.1)
+    restored.update(twin, np.full(N_PARAMS, 0.5), restored_state, 0.1)
+    assert_allclose(twin, params, rtol=0)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_step_descends_and_holds_no_stopping_logic(name):
+    optimizer = OPTIMIZERS[name]()
+    params = np.full(N_PARAMS, 3.0)
+    state = optimizer.init(params)
+    for _ in range(200):
+        # The gradient of ||params||^2 / 2.
+        optimizer.update(params, params.copy(), state, 0.05)
+    assert np.linalg.norm(params) < np.linalg.norm(np.full(N_PARAMS, 3.0))
+    assert not [attr for attr in vars(optimizer) if "stop" in attr]
+    assert "stop" not in " ".join(dir(optimizer))
+
+
+def test_states_are_independent_per_init():
+    optimizer = Adam()
+    params = np.ones(N_PARAMS)
+    first, second = optimizer.init(params), optimizer.init(params)
+    optimizer.update(params.copy(), np.ones(N_PARAMS), first, 0.1)
+    assert second.t == 0 and not second.first_moment.any()
+    assert copy.deepcopy(first).t == 1
