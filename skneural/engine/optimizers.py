@@ -68,7 +68,15 @@ class Optimizer:
 
 @dataclass
 class SGDState:
-    """State of :class:`SGD`: the velocity and a scratch buffer."""
+    """State of :class:`SGD`: the velocity and a scratch buffer.
+
+    Attributes
+    ----------
+    velocity : ndarray of shape (n_params,)
+        The momentum's running update.
+    scratch : ndarray of shape (n_params,)
+        Work buffer, so that a step allocates nothing.
+    """
 
     velocity: np.ndarray
     scratch: np.ndarray
@@ -115,7 +123,19 @@ class SGD(Optimizer):
 
 @dataclass
 class AdamState:
-    """State of :class:`Adam` and :class:`AdamW`: step count and moments."""
+    """State of :class:`Adam` and :class:`AdamW`: step count and moments.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken, for the bias correction.
+    first_moment : ndarray of shape (n_params,)
+        Running average of the gradient.
+    second_moment : ndarray of shape (n_params,)
+        Running average of the squared gradient.
+    scratch : ndarray of shape (n_params,)
+        Work buffer, so that a step allocates nothing.
+    """
 
     t: int
     first_moment: np.ndarray
@@ -213,7 +233,15 @@ class AdamW(Adam):
 
 @dataclass
 class MomentState:
-    """State of :class:`RMSprop` and :class:`Adagrad`: squared-gradient accumulator."""
+    """State of :class:`RMSprop` and :class:`Adagrad`: squared-gradient accumulator.
+
+    Attributes
+    ----------
+    accumulator : ndarray of shape (n_params,)
+        Running average (RMSprop) or sum (Adagrad) of the squared gradient.
+    scratch : ndarray of shape (n_params,)
+        Work buffer, so that a step allocates nothing.
+    """
 
     accumulator: np.ndarray
     scratch: np.ndarray

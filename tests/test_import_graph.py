@@ -1,0 +1,159 @@
+"""The dependency rules of the style guide, checked on the sources and at run time.
+
+- ``skneural.engine`` never imports scikit-learn, nor the estimator layer.
+- The leaf modules (``activations``, ``losses``, ``initializers``,
+  ``schedules``, ``optimizers``) import no other skneural module, except
+  ``losses`` which imports ``activations``.
+- Above them, ``hashing`` -> ``dropout`` -> ``network`` -> ``objective`` ->
+  ``stopping`` -> ``training``: a module imports only modules before it.
+- Only ``skneural/_compat.py`` imports private scikit-learn API.
+- The engine never prints.
+"""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import skneural
+
+PACKAGE = Path(skneural.__file__).parent
+ENGINE = PACKAGE / "engine"
+LEAVES = {
+    "activations": set(),
+    "losses": {"activations"},
+    "initializers": set(),
+    "schedules": set(),
+    "optimizers": set(),
+}
+# Each engine module may import only modules earlier in this order.
+LAYERS = [
+    *LEAVES,
+    "hashing",
+    "dropout",
+    "network",
+    "objective",
+    "stopping",
+    "training",
+]
+
+
+def engine_modules():
+    return sorted(path.stem for path in ENGINE.glob("*.py") if path.stem != "__init__")
+
+
+def imported_modules(path):
+    """Absolute names of everything ``path`` imports, anywhere in the file."""
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = (
+                    package.rsplit(".", node.level - 1)[0]
+                    if node.level > 1
+                    else package
+                )
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module
+            names.add(module)
+            # ``from . import x`` and ``from sklearn import base`` import submodules.
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def engine_dependencies(stem):
+    """The engine modules that ``engine/<stem>.py`` imports."""
+    prefix = "skneural.engine."
+    return {
+        name[len(prefix) :].split(".")[0]
+        for name in imported_modules(ENGINE / f"{stem}.py")
+        if name.startswith(prefix) and name[len(prefix) :].split(".")[0] in LAYERS
+    }
+
+
+def test_every_engine_module_is_placed_in_the_layers():
+    assert set(engine_modules()) == set(LAYERS)
+
+
+@pytest.mark.parametrize("stem", engine_modules())
+def test_engine_sources_import_no_sklearn_and_nothing_outside(stem):
+    for name in imported_modules(ENGINE / f"{stem}.py"):
+        root = name.split(".")[0]
+        assert root != "sklearn", f"engine/{stem}.py imports {name}"
+        if root == "skneural":
+            assert name.startswith("skneural.engine"), (
+                f"engine/{stem}.py imports {name}"
+            )
+
+
+@pytest.mark.parametrize("stem", sorted(LEAVES))
+def test_leaf_modules_import_no_other_skneural_module(stem):
+    assert engine_dependencies(stem) <= LEAVES[stem]
+
+
+@pytest.mark.parametrize("stem", LAYERS)
+def test_no_import_points_back(stem):
+    allowed = set(LAYERS[: LAYERS.index(stem)])
+    assert engine_dependencies(stem) <= allowed, (
+        f"engine/{stem}.py imports {engine_dependencies(stem) - allowed}"
+    )
+
+
+def test_the_import_checker_sees_imports():
+    # The checks above must be able to fail.
+    assert engine_dependencies("losses") == {"activations"}
+    assert "stopping" in engine_dependencies("training")
+    assert "sklearn.base" in imported_modules(PACKAGE / "_base.py")
+
+
+def test_engine_imports_no_sklearn_at_run_time():
+    # skneural/__init__.py imports the estimators, hence sklearn; load the
+    # engine under a bare package so only the engine's own imports count.
+    script = f"""
+import importlib, json, pkgutil, sys, types
+package = types.ModuleType("skneural")
+package.__path__ = [{str(PACKAGE)!r}]
+sys.modules["skneural"] = package
+engine = importlib.import_module("skneural.engine")
+for info in pkgutil.iter_modules(engine.__path__):
+    importlib.import_module("skneural.engine." + info.name)
+print(json.dumps(sorted(sys.modules)))
+"""
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    modules = json.loads(completed.stdout)
+    assert "skneural.engine.training" in modules
+    assert not [name for name in modules if name.split(".")[0] == "sklearn"]
+    outside = [
+        name
+        for name in modules
+        if name.startswith("skneural.") and not name.startswith("skneural.engine")
+    ]
+    assert not outside
+
+
+def test_only_compat_imports_private_sklearn():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "_compat.py":
+            continue
+        for name in imported_modules(path):
+            parts = name.split(".")
+            if parts[0] == "sklearn" and any(part.startswith("_") for part in parts):
+                offenders.append(f"{path.relative_to(PACKAGE)}: {name}")
+    assert not offenders
+
+
+def test_engine_never_prints():
+    for path in ENGINE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "print", f"{path.name} prints"
