@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 from numpydoc.docscrape import NumpyDocString
 from numpydoc.validate import validate
+from sklearn.base import is_classifier
 from sklearn.datasets import load_iris, make_regression
 
 import skneural
@@ -175,10 +176,10 @@ def test_numpydoc(path):
 
 
 # -------------------------------------------------------- fitted attributes
-def fitting_data(Estimator, n_features=4):
-    if issubclass(Estimator, skneural._base.GradientDescentClassifierMixin):
+def fitting_data(Estimator):
+    if is_classifier(Estimator()):
         return load_iris(return_X_y=True)
-    return make_regression(n_samples=60, n_features=n_features, random_state=0)
+    return make_regression(n_samples=60, n_features=4, random_state=0)
 
 
 def documented_attributes(Estimator):
