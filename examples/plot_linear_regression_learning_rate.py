@@ -63,36 +63,48 @@ print(f"gradient descent diverges for learning rates above {critical_rate:.4f}")
 # \approx 0.1\%` of the remaining error there, so 1000 epochs are not enough.
 # :math:`\eta = 0.1` converges in a few hundred epochs. :math:`\eta = 0.25`
 # is above the critical rate: every step overshoots further than the last.
-#
-# The too-large run switches the stall rule off (``n_iter_no_change=np.inf``)
-# so that training continues until the loss overflows. The estimator then
-# restores the weights of the last finite epoch and emits a
-# :class:`~sklearn.exceptions.ConvergenceWarning` naming the learning rate.
+# Each fit records its warnings, and we print them.
 learning_rates = {"too small": 0.005, "good": 0.1, "too large": 0.25}
 common = dict(solver="sgd", momentum=0.0, batch_size=n_samples, tol=1e-7)
 
-fits = {}
-for label, learning_rate in learning_rates.items():
-    extra = {"n_iter_no_change": np.inf} if label == "too large" else {}
-    model = GDLinearRegressor(
-        learning_rate_init=learning_rate, max_iter=1000, **common, **extra
-    )
+
+def fit_and_report(label, learning_rate, **params):
+    """Fit one model, print what happened, return the fitted model."""
+    model = GDLinearRegressor(learning_rate_init=learning_rate, **common, **params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(X, y)
-    fits[label] = model
     print(f"\n{label} (learning rate {learning_rate}): {model.n_iter_} epochs")
     print(f"  a = {model.coef_[0]:.4g}, b = {model.intercept_:.4g}")
     print(f"  final loss {model.loss_curve_[-1]:.4g}")
     print(f"  weights finite: {np.isfinite(model.coef_).all()}")
     for warning in caught:
         print(f"  {warning.category.__name__}: {warning.message}")
+    return model
+
+
+fits = {
+    label: fit_and_report(label, learning_rate, max_iter=1000)
+    for label, learning_rate in learning_rates.items()
+}
 
 # %%
-# The too-large rate ends with enormous but finite weights: the loss grew by
-# a constant factor each epoch until it overflowed, and the fit kept the last
-# finite epoch.
+# The too-large run stops early: its loss rose instead of falling, and the
+# estimator reports the divergence with a
+# :class:`~sklearn.exceptions.ConvergenceWarning` that names the learning
+# rate as the likely cause.
 #
+# Divergence to overflow
+# ----------------------
+# Switching the stall rule off (``n_iter_no_change=np.inf``) lets the
+# divergence run its course: the loss grows by a constant factor per epoch
+# until it overflows. The fit then keeps the parameters of the last epoch
+# whose loss was finite, enormous but finite, and says so in its warning.
+fits["too large"] = fit_and_report(
+    "too large, run to overflow", 0.25, max_iter=1000, n_iter_no_change=np.inf
+)
+
+# %%
 # Loss against epochs
 # -------------------
 # On a log scale a diverging loss is a straight line: it grows by the factor
