@@ -8,6 +8,8 @@ fitted attributes. The classifier and regressor mixins add target encoding and
 the prediction methods. Subclasses only say which network to build.
 """
 
+import copy
+import functools
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -16,31 +18,100 @@ import numpy as np
 from scipy.special import log_expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import accuracy_score, check_scoring, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
+from ._callbacks import FitReporter
 from ._compat import (
+    CallbackSupportMixin,
     Interval,
     Options,
     StrOptions,
     _check_partial_fit_first_call,
     _check_sample_weight,
+    _check_y,
     _fit_context,
+    with_callbacks,
 )
+from ._split import validation_split
 from .engine import Network, Objective, train_lbfgs, train_minibatch
 from .engine.activations import OUTPUT_FUNCTIONS
-from .engine.optimizers import SGD, Adam
-from .engine.schedules import Constant, InvScaling, PlateauReducer
+from .engine.hashing import row_keys
+from .engine.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from .engine.schedules import (
+    Constant,
+    Cosine,
+    Exponential,
+    InvScaling,
+    PlateauReducer,
+    Step,
+    Warmup,
+)
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+# Small registries from string hyper-parameters to engine objects.
+_OPTIMIZERS = {
+    "sgd": lambda est, n_coef: SGD(est.momentum, est.nesterovs_momentum),
+    "adam": lambda est, n_coef: Adam(est.beta_1, est.beta_2, est.epsilon),
+    "adamw": lambda est, n_coef: AdamW(
+        est.beta_1, est.beta_2, est.epsilon, est.weight_decay, n_decayed=n_coef
+    ),
+    "rmsprop": lambda est, n_coef: RMSprop(est.beta_2, est.epsilon),
+    "adagrad": lambda est, n_coef: Adagrad(est.epsilon),
+}
+_STOCHASTIC_SOLVERS = tuple(_OPTIMIZERS)
+_SCHEDULES = {
+    "constant": lambda est, n_samples: Constant(est.learning_rate_init),
+    "invscaling": lambda est, n_samples: InvScaling(
+        est.learning_rate_init, est.power_t, n_samples
+    ),
+    "exponential": lambda est, n_samples: Exponential(
+        est.learning_rate_init, est.decay_rate, est.decay_steps
+    ),
+    "step": lambda est, n_samples: Step(
+        est.learning_rate_init, est.decay_rate, est.decay_steps
+    ),
+    "cosine": lambda est, n_samples: Cosine(
+        est.learning_rate_init, max(est.max_iter - est.warmup_epochs, 1)
+    ),
+}
 
 
-class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
+def _restore_on_error(fit_method):
+    """Make a training method transactional: if it raises, nothing has changed.
+
+    Every attribute is put back as it was: the same objects, and for fitted
+    attributes (names ending in ``_``) and the resumable training state, which
+    training updates in place, deep copies taken before the call. User objects
+    such as callbacks are neither copied nor replaced.
+    """
+
+    @functools.wraps(fit_method)
+    def transactional(self, *args, **kwargs):
+        saved = dict(vars(self))
+        for name, value in saved.items():
+            if name.endswith("_") or name == "_training_state":
+                saved[name] = copy.deepcopy(value)
+        try:
+            return fit_method(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return transactional
+
+
+class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the skneural estimators; not for direct use.
 
     Subclasses implement the hooks ``_hidden_layer_sizes``,
@@ -49,13 +120,13 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints: dict = {
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", *_STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions(set(_SCHEDULES) | {"adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -76,6 +147,13 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "decay_rate": [Interval(Real, 0, 1, closed="right")],
+        "decay_steps": [Interval(Integral, 1, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "clip_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "scoring": [None, str, callable],
     }
 
     # L-BFGS stops on a relative objective reduction below this; None keeps
@@ -85,41 +163,72 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _hidden_layer_sizes(self):
-        """Tuple of hidden layer sizes (empty for a linear model)."""
+        """Return the hidden layer sizes (empty for a linear model)."""
 
     @abstractmethod
     def _hidden_activation(self):
-        """Activation of the hidden layers."""
+        """Return the activation of the hidden layers."""
 
     @abstractmethod
     def _initial_weights(self):
-        """Initialisation scheme name or instance."""
+        """Return the initialisation scheme, a name or an instance."""
+
+    def _dropout(self):
+        """Return the dropout rate(s) of the hidden layers."""
+        return 0.0
 
     @abstractmethod
     def _loss_name(self):
-        """Engine loss for the encoded targets (called after encoding)."""
+        """Return the engine loss for the encoded targets (called after encoding)."""
 
     @abstractmethod
     def _encode_targets(self, y, *, reset, incremental, dtype):
         """Validate ``y`` and return it encoded as a 2-D array."""
 
     @abstractmethod
+    def _encode_validation_targets(self, y, dtype):
+        """Validate a validation ``y`` against the fitted targets and encode it."""
+
+    @abstractmethod
     def _validation_score(self, raw, y, sample_weight):
-        """Score of raw outputs against raw targets (higher is better)."""
+        """Return the score of raw outputs against raw targets (higher is better)."""
+
+    def _training_sample_weight(self, y, sample_weight, incremental, dtype):
+        """Return the sample weights training uses (classifiers add class weights)."""
+        return sample_weight
 
     # --------------------------------------------------------------- fitting
-    def _check_parameter_interactions(self):
+    def _check_parameter_interactions(self, incremental):
         """Rules that span several parameters, checked at the start of fit."""
-        loss = getattr(self, "loss", None)
-        if self.solver == "lbfgs" and loss == "absolute_error":
+        if self.solver == "lbfgs" and getattr(self, "loss", None) == "absolute_error":
             raise ValueError(
                 "solver='lbfgs' cannot minimise loss='absolute_error': the loss is "
                 "not differentiable where a residual is 0, and L-BFGS's line search "
-                "assumes a smooth objective. Use solver='sgd' or solver='adam'."
+                "assumes a smooth objective. Use a stochastic solver such as "
+                "solver='sgd' or solver='adam'."
+            )
+        if self.solver == "lbfgs" and np.any(np.asarray(self._dropout()) > 0):
+            raise ValueError(
+                "dropout makes every evaluation of the objective random, and "
+                "solver='lbfgs' needs a deterministic one. Use a stochastic solver "
+                "such as solver='adam'."
             )
 
-    def _fit(self, X, y, sample_weight=None, *, incremental=False):
-        self._check_parameter_interactions()
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        incremental=False,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        if incremental:
+            # _fit_context skips this check in a partial_fit of a fitted estimator.
+            self._validate_params()
+        self._check_parameter_interactions(incremental)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -147,10 +256,14 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
                 f"y has {Y.shape[1]} outputs but the fitted model has "
                 f"{self.n_outputs_}; refit without warm_start to change them."
             )
+        train_weight = self._training_sample_weight(
+            y, sample_weight, incremental, X.dtype
+        )
         network = Network(
             (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]),
             self._hidden_activation(),
             self._loss_name(),
+            dropout=self._dropout(),
         )
         rng = _generator(self.random_state)
         if first_pass:
@@ -158,41 +271,66 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
             self._reset_training_record()
         else:
             params = network.pack(self.coefs_, self.intercepts_, dtype=X.dtype)
-        objective = Objective(network, alpha=self.alpha)
+        self._network = network
+        self.n_layers_ = network.n_layers + 1
+        self.n_outputs_ = network.layer_sizes[-1]
+        self.out_activation_ = network.out_activation
+        objective = Objective(network, alpha=self.alpha, l1_ratio=self.l1_ratio)
 
+        validation = self._validation_set(
+            X, y, Y, train_weight, X_val, y_val, sample_weight_val, rng, incremental
+        )
+        if validation is not None:
+            X, Y, train_weight = validation.pop("train")
+        reporter = FitReporter(
+            self, X, y, sample_weight, 1 if incremental else self.max_iter
+        )
         if self.solver == "lbfgs":
             result = train_lbfgs(
                 objective,
                 params,
                 X,
                 Y,
-                sample_weight,
+                train_weight,
                 max_iter=self.max_iter,
                 max_fun=self.max_fun,
                 tol=self.tol,
                 ftol=self._lbfgs_ftol,
-                on_epoch_end=self._reporter(),
+                on_epoch_end=reporter.on_epoch_end,
+                **(validation or {}),
             )
             t = result.n_fun * X.shape[0]
         else:
             result = self._fit_minibatch(
-                objective, params, X, y, Y, sample_weight, rng, incremental
+                objective,
+                params,
+                X,
+                Y,
+                train_weight,
+                rng,
+                incremental,
+                validation,
+                reporter,
             )
-            t = result.state.t
-        self._store_result(network, objective, result, X, Y, sample_weight, t)
+            # Samples seen in this call: state.t counts every call, and t_ adds up.
+            t = result.n_iter * X.shape[0]
+        self._store_result(objective, result, X, Y, train_weight, t)
+        reporter.finish()
         self._warn_about(result, incremental)
         return self
 
     def _fit_minibatch(
-        self, objective, params, X, y, Y, sample_weight, rng, incremental
+        self,
+        objective,
+        params,
+        X,
+        Y,
+        sample_weight,
+        rng,
+        incremental,
+        validation,
+        reporter,
     ):
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True.")
-        validation_score = None
-        if self.early_stopping:
-            X, Y, sample_weight, validation_score = self._split_validation(
-                X, y, Y, sample_weight, objective.network, rng
-            )
         n_samples = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
@@ -204,22 +342,14 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
                     UserWarning,
                 )
             batch_size = min(self.batch_size, n_samples)
-        if self.learning_rate == "invscaling":
-            schedule = InvScaling(self.learning_rate_init, self.power_t, n_samples)
-        else:
-            schedule = Constant(self.learning_rate_init)
-        if self.solver == "sgd":
-            optimizer = SGD(self.momentum, self.nesterovs_momentum)
-        else:
-            optimizer = Adam(self.beta_1, self.beta_2, self.epsilon)
         return train_minibatch(
             objective,
             params,
             X,
             Y,
             sample_weight,
-            optimizer=optimizer,
-            schedule=schedule,
+            optimizer=_OPTIMIZERS[self.solver](self, objective.network.n_coef),
+            schedule=self._schedule(n_samples),
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
             rng=rng,
@@ -229,56 +359,143 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
             plateau_reducer=PlateauReducer()
             if self.learning_rate == "adaptive"
             else None,
-            validation_score=validation_score,
+            early_stopping=self.early_stopping and validation is not None,
             state=getattr(self, "_training_state", None),
-            on_epoch_end=self._reporter(),
+            clip_norm=self.clip_norm,
+            on_epoch_begin=reporter.on_epoch_begin,
+            on_epoch_end=reporter.on_epoch_end,
+            **(validation or {}),
         )
 
-    def _split_validation(self, X, y, Y, sample_weight, network, rng):
-        stratify = y if self._stratify_validation(Y) else None
-        arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
-        split = train_test_split(
-            *arrays,
-            test_size=self.validation_fraction,
-            random_state=int(rng.integers(np.iinfo(np.int32).max)),
-            stratify=stratify,
+    def _schedule(self, n_samples):
+        """Map ``learning_rate`` and its parameters to an engine schedule."""
+        schedule = _SCHEDULES.get(self.learning_rate, _SCHEDULES["constant"])(
+            self, n_samples
         )
-        X_train, X_val, Y_train, _, _, y_val = split[:6]
-        sw_train, sw_val = (None, None) if sample_weight is None else split[6:]
-        if X_val.shape[0] < 2:
+        if self.warmup_epochs:
+            schedule = Warmup(schedule, self.warmup_epochs)
+        return schedule
+
+    def _validation_set(
+        self, X, y, Y, sample_weight, X_val, y_val, sample_weight_val, rng, incremental
+    ):
+        """Return the validation callables and the training part of the data.
+
+        The validation set is ``(X_val, y_val)`` when given, else a held-out
+        ``validation_fraction`` when early stopping, else there is none (None).
+        """
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val is given without X_val and y_val.")
+            # partial_fit runs one epoch: there is nothing to stop early.
+            if not self.early_stopping or self.solver == "lbfgs" or incremental:
+                return None
+            X, X_val, Y, y_val, sample_weight, sample_weight_val = self._split(
+                X, y, Y, sample_weight, rng
+            )
+        elif X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together.")
+        else:
+            X_val = validate_data(
+                self,
+                X_val,
+                accept_sparse=["csr", "csc"],
+                dtype=X.dtype,
+                reset=False,
+            )
+            y_val = _check_y(y_val, multi_output=True, y_numeric=self._y_numeric)
+            if y_val.ndim == 2 and y_val.shape[1] == 1:
+                y_val = column_or_1d(y_val)
+            check_consistent_length(X_val, y_val)
+            if sample_weight_val is not None:
+                sample_weight_val = _check_sample_weight(
+                    sample_weight_val, X_val, dtype=X.dtype, ensure_non_negative=True
+                )
+        Y_val = self._encode_validation_targets(y_val, X.dtype)
+        network = self._network
+        data_loss = Objective(network)
+
+        def validation_loss(params):
+            return data_loss.loss(params, X_val, Y_val, sample_weight_val)
+
+        if self.scoring is None:
+
+            def validation_score(params):
+                raw = network.predict_raw(params, X_val)
+                return self._validation_score(raw, y_val, sample_weight_val)
+
+        elif self.scoring == "loss":
+
+            def validation_score(params):
+                return -validation_loss(params)
+
+        else:
+            scorer = check_scoring(self, self.scoring)
+            weights = (
+                {}
+                if sample_weight_val is None
+                else {"sample_weight": sample_weight_val}
+            )
+
+            def validation_score(params):
+                view = copy.copy(self)
+                vars(view).update(self._layer_attributes(params))
+                return scorer(view, X_val, y_val, **weights)
+
+        return {
+            "train": (X, Y, sample_weight),
+            "validation_score": validation_score,
+            "validation_loss": validation_loss,
+        }
+
+    def _split(self, X, y, Y, sample_weight, rng):
+        strata = y if self._stratify_validation(Y) else None
+        seed = int(rng.integers(np.iinfo(np.int64).max))
+        train, val = validation_split(
+            X, strata, sample_weight, self.validation_fraction, seed
+        )
+        # A score needs one validation row, an R² two distinct ones.
+        needed = 1 if strata is not None else 2
+        if len(val) == 0 or len(np.unique(row_keys(X[val]))) < needed:
             raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
+                f"early_stopping cannot hold out a validation set of {needed} "
+                f"distinct sample(s) with validation_fraction="
+                f"{self.validation_fraction} and n_samples = {X.shape[0]}. Use "
+                "more data, a larger validation_fraction, or early_stopping=False."
             )
-
-        def validation_score(params):
-            return self._validation_score(
-                network.predict_raw(params, X_val), y_val, sw_val
-            )
-
-        return X_train, Y_train, sw_train, validation_score
+        X_train, X_val = X[train], X[val]
+        Y_train, y_val = Y[train], y[val]
+        sw_train, sw_val = (
+            (None, None)
+            if sample_weight is None
+            else (sample_weight[train], sample_weight[val])
+        )
+        return X_train, X_val, Y_train, y_val, sw_train, sw_val
 
     def _stratify_validation(self, Y):
         return False
+
+    def _layer_attributes(self, params):
+        """Return fitted attributes that make a copy predict with ``params``."""
+        network = self._network
+        return {
+            "coefs_": network.coefs(params),
+            "intercepts_": network.intercepts(params),
+        }
 
     def _reset_training_record(self):
         self._training_state = None
         self.loss_curve_ = []
         self.t_ = 0
-        stochastic_with_validation = (
-            self.early_stopping and self.solver in _STOCHASTIC_SOLVERS
-        )
-        self.validation_scores_ = [] if stochastic_with_validation else None
+        self.validation_scores_ = None
+        self.validation_loss_curve_ = None
         self.best_validation_score_ = None
         self.best_loss_ = None
 
-    def _store_result(self, network, objective, result, X, Y, sample_weight, t):
-        self._network = network
+    def _store_result(self, objective, result, X, Y, sample_weight, t):
+        network = self._network
         self.coefs_ = network.coefs(result.params)
         self.intercepts_ = network.intercepts(result.params)
-        self.n_layers_ = network.n_layers + 1
-        self.n_outputs_ = network.layer_sizes[-1]
-        self.out_activation_ = network.out_activation
         self.n_iter_ = result.n_iter
         self.t_ += t
         self.loss_curve_.extend(result.loss_curve)
@@ -286,16 +503,26 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
             self.loss_ = objective.loss(result.params, X, Y, sample_weight)
         else:
             self.loss_ = self.loss_curve_[-1]
+        if result.validation_scores:
+            self.validation_scores_ = (self.validation_scores_ or []) + list(
+                result.validation_scores
+            )
+            self.validation_loss_curve_ = (self.validation_loss_curve_ or []) + list(
+                result.validation_loss_curve
+            )
         if self.solver == "lbfgs":
             self.best_loss_ = self.loss_
+            if result.validation_scores:
+                self.best_validation_score_ = max(self.validation_scores_)
             return
         self._training_state = result.state
         monitor = result.state.monitor
-        if self.validation_scores_ is not None:
-            self.validation_scores_.extend(result.validation_scores)
+        if self.early_stopping and result.validation_scores:
             self.best_validation_score_ = monitor.best
         else:
             self.best_loss_ = monitor.best
+            if result.validation_scores:
+                self.best_validation_score_ = max(self.validation_scores_)
 
     def _warn_about(self, result, incremental):
         if result.diverged:
@@ -319,16 +546,53 @@ class BaseGradientDescent(BaseEstimator, metaclass=ABCMeta):
                 )
             warnings.warn(message, ConvergenceWarning)
 
-    def _reporter(self):
-        if not self.verbose:
-            return None
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
+    @_restore_on_error
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """Fit the model to data matrix X and targets y.
 
-        def report(info):
-            print(f"Iteration {info.epoch}, loss = {info.loss:.8f}")
-            if info.validation_score is not None:
-                print(f"Validation score: {info.validation_score:f}")
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels in classification, real numbers in regression.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights. Weighting a sample by an integer k is the same as
+            repeating it k times (exactly so for full-batch training).
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            Validation inputs. When given (with ``y_val``), they replace the
+            ``validation_fraction`` split: ``validation_scores_`` and
+            ``validation_loss_curve_`` are recorded on them, and early stopping
+            (if ``early_stopping=True``) monitors them.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Validation targets.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Validation sample weights.
 
-        return report
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            X_val=X_val,
+            y_val=y_val,
+            sample_weight_val=sample_weight_val,
+        )
 
     # ------------------------------------------------------------ prediction
     def _raw_output(self, X):
@@ -421,6 +685,47 @@ class GradientDescentClassifierMixin(ClassifierMixin):
             )
         # bool keeps the encoded targets 8 times smaller than float64.
         return self._label_binarizer.transform(y).astype(bool)
+
+    def _encode_validation_targets(self, y, dtype):
+        unseen = np.setdiff1d(unique_labels(y), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y_val has classes {unseen} that are not in the training classes "
+                f"{self.classes_}."
+            )
+        return self._label_binarizer.transform(y).astype(bool)
+
+    def _training_sample_weight(self, y, sample_weight, incremental, dtype):
+        if self.class_weight is None:
+            return sample_weight
+        if self.class_weight != "balanced" or self._label_binarizer.y_type_.startswith(
+            "multilabel"
+        ):
+            # A dict, or per-label balancing of indicator targets.
+            weights = compute_sample_weight(self.class_weight, y).astype(dtype)
+        else:
+            weights = self._balanced_weights(y, sample_weight, incremental, dtype)
+        # Class weights multiply the sample weights, as in scikit-learn.
+        return weights if sample_weight is None else weights * sample_weight
+
+    def _balanced_weights(self, y, sample_weight, incremental, dtype):
+        """Weights ``total / (n_classes * class_total)`` from weighted class totals.
+
+        Totals are sums of sample weights, so weighting a row equals repeating
+        it; classes without weight do not count. ``partial_fit`` keeps running
+        totals over all the batches seen, so a stream is balanced as a whole.
+        """
+        index = np.searchsorted(self.classes_, y)
+        totals = np.bincount(
+            index, weights=sample_weight, minlength=len(self.classes_)
+        ).astype(float)
+        if incremental and hasattr(self, "coefs_"):
+            totals += self._class_weight_totals
+        self._class_weight_totals = totals
+        present = totals > 0
+        per_class = np.zeros_like(totals)
+        per_class[present] = totals.sum() / (present.sum() * totals[present])
+        return per_class[index].astype(dtype)
 
     def _loss_name(self):
         if self._label_binarizer.y_type_ == "multiclass":
@@ -528,17 +833,45 @@ class GradientDescentClassifierMixin(ClassifierMixin):
         """
         return self._log_proba(self._raw_output(X))
 
+    def score(self, X, y, sample_weight=None):
+        """Return the mean accuracy on the given data and labels.
+
+        For multilabel targets this is the subset accuracy: every label of a
+        sample must be right.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels for ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` with respect to ``y``.
+        """
+        # accuracy_score's type_of_target casts y to int first, which warns
+        # instead of naming a NaN or infinity; _check_y names it.
+        return super().score(X, _check_y(y, multi_output=True), sample_weight)
+
     def _partial_fit_classifier(self, X, y, sample_weight, classes):
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
+            # type_of_target casts y to int first, which warns instead of
+            # naming a NaN or infinity; _check_y names it.
+            if type_of_target(_check_y(y, multi_output=True)).startswith("multilabel"):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(self.classes_)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     @available_if(lambda est: est._check_solver())
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
+    @_restore_on_error
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
 
@@ -571,6 +904,15 @@ class GradientDescentRegressorMixin(RegressorMixin):
     """Target handling and prediction for the regressors."""
 
     _y_numeric = True
+
+    def _encode_validation_targets(self, y, dtype):
+        Y = self._encode_targets(y, reset=False, incremental=False, dtype=dtype)
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {Y.shape[1]} outputs, the training targets "
+                f"{self.n_outputs_}."
+            )
+        return Y
 
     def _encode_targets(self, y, *, reset, incremental, dtype):
         # Targets take the dtype of X so float32 data train in float32 end to end.
@@ -621,7 +963,9 @@ class GradientDescentRegressorMixin(RegressorMixin):
         return prediction
 
     @available_if(lambda est: est._check_solver())
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
+    @_restore_on_error
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
 

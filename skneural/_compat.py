@@ -14,9 +14,11 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.multiclass import _check_partial_fit_first_call
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, _check_y
 
 __all__ = [
+    "HAS_CALLBACK_API",
+    "CallbackSupportMixin",
     "HasMethods",
     "Interval",
     "InvalidParameterError",
@@ -24,5 +26,21 @@ __all__ = [
     "StrOptions",
     "_check_partial_fit_first_call",
     "_check_sample_weight",
+    "_check_y",
     "_fit_context",
+    "with_callbacks",
 ]
+
+try:  # scikit-learn >= 1.9 has an experimental callback API.
+    from sklearn.callback import CallbackSupportMixin, with_callbacks
+
+    HAS_CALLBACK_API = True
+except ImportError:  # pragma: no cover - exercised only on older scikit-learn
+    HAS_CALLBACK_API = False
+
+    class CallbackSupportMixin:
+        """Stand-in for scikit-learn's mixin where ``sklearn.callback`` is absent."""
+
+    def with_callbacks(method):
+        """Return ``method`` unchanged where ``sklearn.callback`` is absent."""
+        return method

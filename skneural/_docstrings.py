@@ -15,20 +15,48 @@ PARAMETERS = {
         "The ith element is the number of units of the ith hidden layer.",
     ),
     "activation": (
-        "{'identity', 'logistic', 'tanh', 'relu', 'leaky_relu'} or str",
+        "{'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', 'gelu', "
+        "'softplus', 'silu'}, str or Activation",
         "Activation of the hidden layers: ``'identity'`` (f(x) = x), "
         "``'logistic'`` (1 / (1 + exp(-x))), ``'tanh'``, ``'relu'`` "
-        "(max(0, x)) or ``'leaky_relu'`` (x for x > 0, 0.01 x otherwise). "
-        "Names registered with "
-        ":func:`skneural.engine.activations.register_activation` are accepted too.",
+        "(max(0, x)), ``'leaky_relu'`` (x for x > 0, 0.01 x otherwise), "
+        "``'elu'``, ``'gelu'``, ``'softplus'`` or ``'silu'``. Names registered "
+        "with :func:`skneural.engine.activations.register_activation` are "
+        "accepted too, and so is an instance such as "
+        "``skneural.engine.activations.LeakyReLU(negative_slope=0.1)``.",
+    ),
+    "weight_init": (
+        "{'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', "
+        "'normal'} or Initializer",
+        "Weight initialisation. ``'glorot_uniform'`` is scikit-learn's MLP "
+        "scheme (bound factor 2 for logistic units, intercepts drawn too); "
+        "``'he_*'`` suit ReLU-like units; ``'normal'`` is N(0, 1).",
+    ),
+    "dropout": (
+        "float or array-like of shape (n_layers - 2,)",
+        "Dropout rate of the hidden layers' outputs, one for all or one per "
+        "hidden layer, in [0, 1). Inverted dropout at training time only "
+        "(kept units are scaled by 1 / (1 - rate)); masks come from "
+        "``random_state``, and predictions never drop units. Not with "
+        "``solver='lbfgs'``.",
+    ),
+    "class_weight": (
+        "dict, 'balanced' or None",
+        "Weights of the classes, ``{label: weight}``, or ``'balanced'`` for "
+        "``n_samples / (n_classes * bincount(y))``. They multiply "
+        "``sample_weight``. ``'balanced'`` counts each class by its total sample "
+        "weight (so weighting a row equals repeating it), and ``partial_fit`` "
+        "balances by the running totals of every batch seen so far.",
     ),
     "solver": (
-        "{'lbfgs', 'sgd', 'adam'}",
+        "{'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'}",
         "Optimizer. ``'lbfgs'`` is SciPy's quasi-Newton L-BFGS-B on the full "
         "data; ``'sgd'`` is mini-batch gradient descent with optional (Nesterov) "
-        "momentum; ``'adam'`` is Kingma and Ba's Adam. ``batch_size`` equal to "
-        "the number of samples gives full-batch gradient descent, 1 pure "
-        "stochastic gradient descent.",
+        "momentum; ``'adam'`` is Kingma and Ba's Adam; ``'adamw'`` Adam with "
+        "decoupled ``weight_decay``; ``'rmsprop'`` divides by a running RMS of "
+        "the gradient (decay ``beta_2``); ``'adagrad'`` by the root of the summed "
+        "squared gradients. ``batch_size`` equal to the number of samples gives "
+        "full-batch gradient descent, 1 pure stochastic gradient descent.",
     ),
     "alpha": (
         "float",
@@ -44,14 +72,17 @@ PARAMETERS = {
         "``min(200, n_samples)``. Ignored by ``'lbfgs'``.",
     ),
     "learning_rate": (
-        "{'constant', 'invscaling', 'adaptive'}",
-        "Learning-rate schedule of the stochastic solvers. ``'constant'`` keeps "
-        "``learning_rate_init``; ``'invscaling'`` uses "
+        "{'constant', 'invscaling', 'adaptive', 'exponential', 'step', 'cosine'}",
+        "Learning-rate schedule of the stochastic solvers, per epoch. "
+        "``'constant'`` keeps ``learning_rate_init``; ``'invscaling'`` uses "
         "``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen "
         "before the epoch; ``'adaptive'`` divides the rate by 5 each time "
         "``n_iter_no_change`` epochs fail to improve by ``tol``, and stops once "
-        "the rate is at most 1e-6. Unlike scikit-learn, the schedule also "
-        "applies to ``'adam'``.",
+        "the rate is at most 1e-6; ``'exponential'`` multiplies it by "
+        "``decay_rate`` every ``decay_steps`` epochs, smoothly, and ``'step'`` "
+        "in steps; ``'cosine'`` anneals it to 0 over ``max_iter`` epochs. Each "
+        "may follow a linear warm-up of ``warmup_epochs``. Unlike scikit-learn, "
+        "schedules apply to every stochastic solver, not only ``'sgd'``.",
     ),
     "learning_rate_init": (
         "float",
@@ -108,7 +139,8 @@ PARAMETERS = {
         "Hold out ``validation_fraction`` of the training data (stratified for "
         "classifiers), stop when its score (accuracy or R²) fails to improve by "
         "``tol`` for ``n_iter_no_change`` epochs, and restore the weights of the "
-        "best epoch. Stochastic solvers only.",
+        "best epoch. Stochastic solvers, in ``fit`` only: ``partial_fit`` runs "
+        "one epoch and ignores it.",
     ),
     "validation_fraction": (
         "float",
@@ -134,6 +166,45 @@ PARAMETERS = {
         "int",
         "Maximum number of objective evaluations of ``'lbfgs'``.",
     ),
+    "l1_ratio": (
+        "float",
+        "Share of ``alpha`` that is an L1 penalty, in [0, 1]: the penalty is "
+        "``alpha * ((1 - l1_ratio) / 2 * ||W||^2 + l1_ratio * ||W||_1)``. The "
+        "non-smooth L1 part is never differentiated: ``'lbfgs'`` solves it "
+        "exactly by splitting W into positive and negative parts under bounds, "
+        "the stochastic solvers apply its proximal operator (soft-thresholding "
+        "at the nominal learning rate) after each step, which yields exact zeros.",
+    ),
+    "weight_decay": (
+        "float",
+        "Decoupled weight decay of ``'adamw'`` (the weights, not the intercepts, "
+        "shrink by ``learning_rate * weight_decay`` each step).",
+    ),
+    "decay_rate": (
+        "float",
+        "Factor of the ``'exponential'`` and ``'step'`` schedules, in (0, 1].",
+    ),
+    "decay_steps": (
+        "int",
+        "Epochs over which the ``'exponential'`` and ``'step'`` schedules "
+        "multiply the rate by ``decay_rate``.",
+    ),
+    "warmup_epochs": (
+        "int",
+        "Epochs of linear warm-up before the schedule starts (0 for none).",
+    ),
+    "clip_norm": (
+        "float or None",
+        "Rescale each mini-batch gradient to at most this Euclidean norm "
+        "(stochastic solvers); None does not clip.",
+    ),
+    "scoring": (
+        "str, callable or None",
+        "Validation metric recorded in ``validation_scores_`` and monitored by "
+        "early stopping: None is the estimator's ``score`` (accuracy or R², as "
+        "scikit-learn's MLP), ``'loss'`` the negated validation loss, else any "
+        "scikit-learn scorer name or callable ``scorer(estimator, X, y)``.",
+    ),
 }
 
 ATTRIBUTES = {
@@ -154,7 +225,13 @@ ATTRIBUTES = {
     ),
     "validation_scores_": (
         "list of float or None",
-        "Validation score after each epoch with early stopping, else None.",
+        "Validation score (see ``scoring``) after each epoch, when there is a "
+        "validation set (``X_val`` or early stopping), else None.",
+    ),
+    "validation_loss_curve_": (
+        "list of float or None",
+        "Mean validation loss (without the penalty) after each epoch, when "
+        "there is a validation set, else None.",
     ),
     "best_validation_score_": (
         "float or None",
@@ -194,6 +271,7 @@ NETWORK_ATTRIBUTES = (
     "best_loss_",
     "loss_curve_",
     "validation_scores_",
+    "validation_loss_curve_",
     "best_validation_score_",
     "t_",
     "coefs_",

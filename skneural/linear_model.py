@@ -8,7 +8,7 @@ from ._base import (
     GradientDescentRegressorMixin,
     store_init_arguments,
 )
-from ._compat import StrOptions, _fit_context
+from ._compat import StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
 
 __all__ = ["GDLinearRegressor", "GDLogisticClassifier"]
@@ -35,27 +35,6 @@ class BaseLinearGD(BaseGradientDescent):
         super()._store_result(*args, **kwargs)
         self.coef_ = self.coefs_[0].T.copy()
         self.intercept_ = self.intercepts_[0].copy()
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the linear model by gradient descent.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels in classification, real numbers in regression.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights. Weighting a sample by an integer k is the same as
-            repeating it k times (exactly so for full-batch training).
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight=sample_weight)
 
 
 _COEF_REGRESSOR = (
@@ -114,7 +93,7 @@ _INTERCEPT_REGRESSOR = (
     (array([2.]), 1.0)
     """,
 )
-class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):
+class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):  # noqa: D101 (written by @document)
     _parameter_constraints: dict = {
         **BaseLinearGD._parameter_constraints,
         "loss": [StrOptions({"squared_error", "absolute_error"})],
@@ -145,6 +124,13 @@ class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        l1_ratio=0.0,
+        weight_decay=0.01,
+        decay_rate=0.5,
+        decay_steps=50,
+        warmup_epochs=0,
+        clip_norm=None,
+        scoring=None,
     ):
         store_init_arguments(self, locals())
 
@@ -205,10 +191,15 @@ class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):
     >>> clf.coef_.shape
     (3, 4)
     >>> round(clf.score(X, y), 2)
-    0.95
+    0.97
     """,
 )
-class GDLogisticClassifier(GradientDescentClassifierMixin, BaseLinearGD):
+class GDLogisticClassifier(GradientDescentClassifierMixin, BaseLinearGD):  # noqa: D101 (written by @document)
+    _parameter_constraints: dict = {
+        **BaseLinearGD._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
     def __init__(
         self,
         *,
@@ -233,5 +224,13 @@ class GDLogisticClassifier(GradientDescentClassifierMixin, BaseLinearGD):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        l1_ratio=0.0,
+        weight_decay=0.01,
+        decay_rate=0.5,
+        decay_steps=50,
+        warmup_epochs=0,
+        clip_norm=None,
+        scoring=None,
+        class_weight=None,
     ):
         store_init_arguments(self, locals())

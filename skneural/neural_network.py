@@ -1,18 +1,22 @@
 """Multilayer perceptrons: drop-in replacements for scikit-learn's MLPs."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
 from ._base import (
     BaseGradientDescent,
-    store_init_arguments,
     GradientDescentClassifierMixin,
     GradientDescentRegressorMixin,
+    store_init_arguments,
 )
-from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
+from ._compat import Interval, InvalidParameterError, StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
-from .engine.activations import ACTIVATIONS
+from .engine.activations import ACTIVATIONS, Activation
+from .engine.initializers import INITIALIZERS, Initializer
+
+# Zeros suit only networks without hidden layers, which the linear models are.
+_WEIGHT_INITS = set(INITIALIZERS) - {"zeros"}
 
 __all__ = ["MLPRegressor", "MLPSoftmaxClassifier"]
 
@@ -36,7 +40,9 @@ class BaseMLP(BaseGradientDescent):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [str],
+        "activation": [str, Activation],
+        "weight_init": [StrOptions(_WEIGHT_INITS), Initializer],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
     }
 
     def _hidden_layer_sizes(self):
@@ -47,6 +53,8 @@ class BaseMLP(BaseGradientDescent):
         return tuple(int(size) for size in sizes)
 
     def _hidden_activation(self):
+        if isinstance(self.activation, Activation):
+            return self.activation
         if self.activation not in ACTIVATIONS:
             raise InvalidParameterError(
                 f"The 'activation' parameter of {type(self).__name__} must be a str "
@@ -55,28 +63,10 @@ class BaseMLP(BaseGradientDescent):
         return self.activation
 
     def _initial_weights(self):
-        return "glorot_uniform"
+        return self.weight_init
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to data matrix X and targets y.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels in classification, real numbers in regression.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights. Weighting a sample by an integer k is the same as
-            repeating it k times (exactly so for full-batch training).
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight=sample_weight)
+    def _dropout(self):
+        return self.dropout
 
 
 _CLASSIFIER_EXAMPLE = """
@@ -100,7 +90,7 @@ Examples
 >>> clf.predict(X[:5])
 array([0, 0, 1, 1, 0])
 >>> round(clf.score(X, y), 2)
-0.98
+1.0
 """
 
 
@@ -117,7 +107,12 @@ array([0, 0, 1, 1, 0])
     attributes=("classes_", *NETWORK_ATTRIBUTES),
     sections=_CLASSIFIER_EXAMPLE.format(references=_REFERENCES),
 )
-class MLPSoftmaxClassifier(GradientDescentClassifierMixin, BaseMLP):
+class MLPSoftmaxClassifier(GradientDescentClassifierMixin, BaseMLP):  # noqa: D101 (written by @document)
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -144,6 +139,16 @@ class MLPSoftmaxClassifier(GradientDescentClassifierMixin, BaseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        l1_ratio=0.0,
+        weight_decay=0.01,
+        decay_rate=0.5,
+        decay_steps=50,
+        warmup_epochs=0,
+        clip_norm=None,
+        scoring=None,
+        weight_init="glorot_uniform",
+        dropout=0.0,
+        class_weight=None,
     ):
         store_init_arguments(self, locals())
 
@@ -185,7 +190,7 @@ Examples
     attributes=NETWORK_ATTRIBUTES,
     sections=_REGRESSOR_EXAMPLE.format(references=_REFERENCES),
 )
-class MLPRegressor(GradientDescentRegressorMixin, BaseMLP):
+class MLPRegressor(GradientDescentRegressorMixin, BaseMLP):  # noqa: D101 (written by @document)
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "absolute_error", "poisson"})],
@@ -218,5 +223,14 @@ class MLPRegressor(GradientDescentRegressorMixin, BaseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        l1_ratio=0.0,
+        weight_decay=0.01,
+        decay_rate=0.5,
+        decay_steps=50,
+        warmup_epochs=0,
+        clip_norm=None,
+        scoring=None,
+        weight_init="glorot_uniform",
+        dropout=0.0,
     ):
         store_init_arguments(self, locals())

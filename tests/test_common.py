@@ -29,9 +29,13 @@ def _configurations():
             MLPSoftmaxClassifier(solver=solver),
             MLPRegressor(solver=solver),
         ]
+    # The activation sweep trains a little longer than the default tol=1e-4
+    # allows: on check_class_weight_classifiers' unscaled blobs, tanh units stop
+    # improving by 1e-4 before the extreme class weights have moved every
+    # region of the input space to class 0.
     for activation in ACTIVATIONS:
         instances += [
-            MLPSoftmaxClassifier(activation=activation),
+            MLPSoftmaxClassifier(activation=activation, tol=1e-5),
             MLPRegressor(activation=activation),
         ]
     # The absolute error is not smooth, so it goes with the stochastic solvers
@@ -44,6 +48,30 @@ def _configurations():
     instances += [
         MLPRegressor(loss="absolute_error", solver="adam"),
         MLPRegressor(loss="poisson", solver="lbfgs"),
+    ]
+    # The parameters beyond scikit-learn's MLP, one configuration each at least.
+    instances += [
+        MLPSoftmaxClassifier(dropout=0.2),
+        MLPRegressor(dropout=0.1),
+        MLPSoftmaxClassifier(solver="adamw"),
+        MLPRegressor(solver="rmsprop"),
+        MLPSoftmaxClassifier(solver="adagrad", learning_rate_init=0.01),
+        MLPSoftmaxClassifier(learning_rate="cosine", warmup_epochs=5),
+        MLPRegressor(learning_rate="step", warmup_epochs=3, solver="sgd"),
+        MLPSoftmaxClassifier(learning_rate="exponential", clip_norm=1.0),
+        MLPSoftmaxClassifier(activation="gelu", weight_init="he_normal"),
+        MLPRegressor(activation="elu", weight_init="glorot_normal"),
+        MLPSoftmaxClassifier(activation="silu", weight_init="he_uniform"),
+        MLPRegressor(activation="softplus"),
+        MLPSoftmaxClassifier(early_stopping=True, scoring="loss"),
+        MLPRegressor(early_stopping=True),
+        MLPSoftmaxClassifier(class_weight="balanced"),
+        GDLogisticClassifier(class_weight="balanced"),
+        GDLogisticClassifier(alpha=0.1, l1_ratio=0.5),
+        GDLinearRegressor(alpha=1.0, l1_ratio=1.0),
+        GDLinearRegressor(
+            alpha=0.1, l1_ratio=0.5, solver="sgd", learning_rate_init=0.01
+        ),
     ]
     return instances
 

@@ -9,7 +9,7 @@ penalty), optimizers, schedules, stopping monitors and the training loops of
 
 from .network import Network
 from .objective import Objective
-from .training import TrainResult, TrainingState, train_lbfgs, train_minibatch
+from .training import TrainingState, TrainResult, train_lbfgs, train_minibatch
 
 __all__ = [
     "Network",

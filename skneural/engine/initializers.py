@@ -66,7 +66,7 @@ class Initializer:
 
 
 class GlorotUniform(Initializer):
-    """Glorot/Xavier uniform: ``U(-b, b)`` with ``b = sqrt(factor / (fan_in + fan_out))``.
+    """Glorot/Xavier uniform: ``U(-b, b)``, ``b = sqrt(factor / (fan_in + fan_out))``.
 
     Intercepts are drawn from the same distribution, as scikit-learn's MLP
     does, so the default matches it.
@@ -188,7 +188,8 @@ def get_initializer(weight_init, activation_name=None):
         return INITIALIZERS[weight_init]()
     except KeyError:
         raise ValueError(
-            f"Unknown weight_init {weight_init!r}; choose one of {sorted(INITIALIZERS)}."
+            f"Unknown weight_init {weight_init!r}; choose one of "
+            f"{sorted(INITIALIZERS)}."
         ) from None
 
 

@@ -17,6 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .activations import OUTPUT_FUNCTIONS, get_activation
+from .dropout import dropout_mask
+from .hashing import row_keys
 from .initializers import get_initializer
 from .losses import get_loss
 
@@ -55,6 +57,17 @@ class Workspace:
             np.empty((n_rows, n_outputs), dtype)
         ]
         self.raw = np.empty((n_rows, n_outputs), dtype)
+        # With dropout, the next layer reads the dropped copy while the
+        # derivative still reads the activation itself; masks hold 0 or 1/(1-p).
+        rates = network.dropout
+        self.dropped = [
+            np.empty((n_rows, units), dtype) if rate else None
+            for units, rate in zip(hidden, rates, strict=True)
+        ]
+        self.masks = [
+            np.empty((n_rows, units), dtype) if rate else None
+            for units, rate in zip(hidden, rates, strict=True)
+        ]
         self.X_batch = (
             None
             if n_features_batch is None
@@ -74,6 +87,11 @@ class Network:
         Activation of every hidden layer.
     loss : str or Loss, default='squared_error'
         Loss of the raw output; it fixes the output function.
+    dropout : float or sequence of float, default=0.0
+        Dropout rate of each hidden layer's output (one rate for all, or one
+        per hidden layer), in [0, 1). Applied only in training passes that are
+        given a random generator (inverted dropout: kept units are scaled by
+        ``1 / (1 - rate)``), never in predictions.
 
     Attributes
     ----------
@@ -87,7 +105,9 @@ class Network:
         Name of the output function.
     """
 
-    def __init__(self, layer_sizes, activation="relu", loss="squared_error"):
+    def __init__(
+        self, layer_sizes, activation="relu", loss="squared_error", dropout=0.0
+    ):
         self.layer_sizes = tuple(int(units) for units in layer_sizes)
         if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
             raise ValueError(
@@ -97,6 +117,16 @@ class Network:
         self.loss = get_loss(loss)
         self.out_activation = self.loss.out_activation
         self.n_layers = len(self.layer_sizes) - 1
+        n_hidden = self.n_layers - 1
+        rates = np.asarray(dropout, dtype=float)
+        if rates.ndim == 0:
+            rates = np.full(n_hidden, rates)
+        if rates.shape != (n_hidden,) or np.any((rates < 0) | (rates >= 1)):
+            raise ValueError(
+                f"dropout must be a rate in [0, 1), or one per hidden layer "
+                f"({n_hidden}), got {dropout!r}."
+            )
+        self.dropout = tuple(float(rate) for rate in rates)
         shapes = list(pairwise(self.layer_sizes))
         self._coef_slices = []
         start = 0
@@ -215,7 +245,7 @@ class Network:
         """
         return Workspace(self, n_rows, dtype, n_features_batch)
 
-    def forward(self, params, X, workspace):
+    def forward(self, params, X, workspace, rng=None):
         """Forward pass that keeps what the backward pass needs.
 
         Parameters
@@ -226,6 +256,9 @@ class Network:
             Inputs, ``n_samples <= workspace.n_rows``.
         workspace : Workspace
             Buffers, filled with the hidden activations.
+        rng : numpy.random.Generator, default=None
+            Draws the seed of this pass's dropout masks (see
+            :mod:`skneural.engine.dropout`); without it no unit is dropped.
 
         Returns
         -------
@@ -235,6 +268,9 @@ class Network:
         n_rows = X.shape[0]
         activation = self.activation
         keep_input = activation.needs_input
+        if rng is not None and any(self.dropout):
+            seed = int(rng.integers(np.iinfo(np.int64).max))
+            keys = row_keys(X)
         layer_input = X
         last = self.n_layers - 1
         for layer, (coef, intercept) in enumerate(
@@ -252,9 +288,17 @@ class Network:
                 layer_input = activation.forward(
                     target, workspace.activations[layer][:n_rows]
                 )
+                rate = self.dropout[layer]
+                if rate and rng is not None:
+                    mask = dropout_mask(
+                        keys, seed, layer, rate, workspace.masks[layer][:n_rows]
+                    )
+                    layer_input = np.multiply(
+                        layer_input, mask, out=workspace.dropped[layer][:n_rows]
+                    )
         return workspace.raw[:n_rows]
 
-    def backward(self, params, X, workspace, delta, grad):
+    def backward(self, params, X, workspace, delta, grad, rng=None):
         """Back-propagate ``delta``, the loss gradient of the raw output.
 
         Parameters
@@ -269,6 +313,9 @@ class Network:
             Gradient of the summed loss with respect to the raw output.
         grad : ndarray of shape (n_params,)
             Receives the gradient of the summed loss with respect to ``params``.
+        rng : numpy.random.Generator, default=None
+            The generator given to :meth:`forward`; it tells whether the dropout
+            masks of that pass apply (it is not drawn from).
 
         Returns
         -------
@@ -279,19 +326,29 @@ class Network:
         coefs = self.coefs(params)
         coef_grads, intercept_grads = self.coefs(grad), self.intercepts(grad)
         activation = self.activation
+        dropped = rng is not None
         for layer in range(self.n_layers - 1, -1, -1):
-            layer_input = X if layer == 0 else workspace.activations[layer - 1][:n_rows]
+            if layer == 0:
+                layer_input = X
+            elif dropped and self.dropout[layer - 1]:
+                layer_input = workspace.dropped[layer - 1][:n_rows]
+            else:
+                layer_input = workspace.activations[layer - 1][:n_rows]
             _transposed_dot_into(layer_input, delta, coef_grads[layer])
             np.sum(delta, axis=0, out=intercept_grads[layer])
             if layer > 0:
                 previous = workspace.deltas[layer - 1][:n_rows]
                 np.matmul(delta, coefs[layer].T, out=previous)
+                if dropped and self.dropout[layer - 1]:
+                    previous *= workspace.masks[layer - 1][:n_rows]
                 pre_activation = (
                     workspace.pre_activations[layer - 1][:n_rows]
                     if activation.needs_input
                     else None
                 )
-                activation.multiply_derivative(previous, pre_activation, layer_input)
+                activation.multiply_derivative(
+                    previous, pre_activation, workspace.activations[layer - 1][:n_rows]
+                )
                 delta = previous
         return grad
 

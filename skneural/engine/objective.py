@@ -1,9 +1,17 @@
-"""The training objective: a weighted mean loss plus an L2 penalty.
+"""The training objective: a weighted mean loss plus an elastic-net penalty.
 
 For sample weights ``s`` (all ones by default), weights ``W`` (intercepts are
-not penalised) and per-sample losses ``l_i``::
+not penalised), per-sample losses ``l_i`` and ``rho = l1_ratio``::
 
-    J(params) = (sum_i s_i l_i + alpha / 2 * ||W||^2) / sum_i s_i
+    J(params) = (sum_i s_i l_i + alpha * ((1 - rho) / 2 * ||W||^2
+                                          + rho * ||W||_1)) / sum_i s_i
+
+With ``rho = 0`` (the default) this is the L2 penalty of scikit-learn's MLP.
+
+The smooth part (loss and L2) has a gradient; the L1 part does not, so it is
+never differentiated: the mini-batch loop applies its proximal operator
+(soft-thresholding) after each step, and the L-BFGS driver splits ``W`` into
+positive and negative parts under bounds, where it becomes linear.
 
 This is scikit-learn's MLP objective ("the L2 term is divided by the sample
 size"). Normalising by the sum of the weights makes weighting a row by an
@@ -24,17 +32,31 @@ class Objective:
     network : Network
         Architecture, activation and loss.
     alpha : float, default=0.0
-        L2 penalty strength on the weights.
+        Penalty strength on the weights.
+    l1_ratio : float, default=0.0
+        Share of the penalty that is L1, in [0, 1]: 0 is ridge (L2), 1 lasso.
+
+    Attributes
+    ----------
+    l2 : float
+        Strength of the smooth L2 part, ``alpha * (1 - l1_ratio)``.
+    l1 : float
+        Strength of the L1 part, ``alpha * l1_ratio``.
     """
 
-    def __init__(self, network, alpha=0.0):
+    def __init__(self, network, alpha=0.0, l1_ratio=0.0):
         if alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
+        if not 0 <= l1_ratio <= 1:
+            raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
         self.network = network
         self.alpha = float(alpha)
+        self.l1_ratio = float(l1_ratio)
+        self.l2 = self.alpha * (1.0 - self.l1_ratio)
+        self.l1 = self.alpha * self.l1_ratio
 
     def penalty(self, params):
-        """Return ``alpha / 2 * ||W||^2`` (not yet divided by the weight sum).
+        """Return the penalty ``l2 / 2 * ||W||^2 + l1 * ||W||_1``, not yet normalised.
 
         Parameters
         ----------
@@ -46,10 +68,39 @@ class Objective:
         penalty : float
             The L2 penalty.
         """
-        if self.alpha == 0.0:
-            return 0.0
         weights = params[: self.network.n_coef]
-        return 0.5 * self.alpha * float(weights @ weights)
+        penalty = 0.0
+        if self.l2:
+            penalty += 0.5 * self.l2 * float(weights @ weights)
+        if self.l1:
+            penalty += self.l1 * float(np.abs(weights).sum())
+        return penalty
+
+    def proximal_step(self, params, step_size, weight_sum):
+        """Apply the L1 part's proximal operator (soft-thresholding) in place.
+
+        After a gradient step of size ``step_size`` on the smooth part, this
+        is the exact minimiser of the L1 term plus the distance to the step's
+        result, so weights reach exact zeros instead of oscillating around
+        them as a sub-gradient step would.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector, updated in place.
+        step_size : float
+            Learning rate of the step just taken.
+        weight_sum : float
+            Sum of the sample weights of the batch (the objective's divisor).
+        """
+        if not self.l1:
+            return
+        weights = params[: self.network.n_coef]
+        threshold = step_size * self.l1 / weight_sum
+        magnitude = np.abs(weights)
+        magnitude -= threshold
+        np.maximum(magnitude, 0, out=magnitude)
+        np.copysign(magnitude, weights, out=weights)
 
     def loss_and_grad(
         self,
@@ -61,8 +112,9 @@ class Objective:
         grad=None,
         workspace=None,
         compute_loss=True,
+        rng=None,
     ):
-        """Objective value and gradient at ``params``.
+        """Objective value and gradient of its smooth part at ``params``.
 
         Parameters
         ----------
@@ -81,13 +133,15 @@ class Objective:
         compute_loss : bool, default=True
             When False the objective value is not computed (None is returned),
             which saves the loss evaluation on batches nobody reports.
+        rng : numpy.random.Generator, default=None
+            Draws dropout masks; None for a deterministic pass without dropout.
 
         Returns
         -------
         loss : float or None
-            ``J(params)``.
+            ``J(params)``, the L1 term included.
         grad : ndarray of shape (n_params,)
-            Gradient of ``J`` with respect to ``params``.
+            Gradient of the smooth part of ``J`` (loss and L2 penalty).
         """
         network = self.network
         n_rows = X.shape[0]
@@ -95,7 +149,7 @@ class Objective:
             workspace = network.workspace(n_rows, params.dtype)
         if grad is None:
             grad = np.empty_like(params)
-        raw = network.forward(params, X, workspace)
+        raw = network.forward(params, X, workspace, rng)
         loss_sum, delta = network.loss.loss_gradient(
             raw,
             y,
@@ -103,12 +157,12 @@ class Objective:
             out=workspace.deltas[-1][:n_rows],
             compute_loss=compute_loss,
         )
-        network.backward(params, X, workspace, delta, grad)
+        network.backward(params, X, workspace, delta, grad, rng)
         weight_sum = n_rows if sample_weight is None else float(sample_weight.sum())
         grad /= weight_sum
-        if self.alpha:
+        if self.l2:
             n_coef = network.n_coef
-            grad[:n_coef] += (self.alpha / weight_sum) * params[:n_coef]
+            grad[:n_coef] += (self.l2 / weight_sum) * params[:n_coef]
         loss = None
         if compute_loss:
             loss = (loss_sum + self.penalty(params)) / weight_sum

@@ -100,44 +100,47 @@ class InvScaling(Schedule):
 
 
 class Exponential(Schedule):
-    """Exponential decay, ``lr = learning_rate_init * gamma ** epoch``.
+    """Exponential decay, ``lr = lr_init * decay_rate ** (epoch / decay_steps)``.
 
     Parameters
     ----------
     learning_rate_init : float
         Learning rate of the first epoch.
-    gamma : float, default=0.95
-        Factor per epoch.
+    decay_rate : float, default=0.5
+        Factor applied every ``decay_steps`` epochs, smoothly in between.
+    decay_steps : int, default=50
+        Epochs over which the rate is multiplied by ``decay_rate``.
     """
 
-    def __init__(self, learning_rate_init, gamma=0.95):
+    def __init__(self, learning_rate_init, decay_rate=0.5, decay_steps=50):
         self.learning_rate_init = float(learning_rate_init)
-        self.gamma = float(gamma)
+        self.decay_rate = float(decay_rate)
+        self.decay_steps = int(decay_steps)
 
     def __call__(self, epoch):  # noqa: D102
-        return self.learning_rate_init * self.gamma**epoch
+        return self.learning_rate_init * self.decay_rate ** (epoch / self.decay_steps)
 
 
 class Step(Schedule):
-    """Step decay, ``lr = learning_rate_init * gamma ** (epoch // step_size)``.
+    """Step decay, ``lr = learning_rate_init * decay_rate ** (epoch // decay_steps)``.
 
     Parameters
     ----------
     learning_rate_init : float
         Learning rate of the first epoch.
-    step_size : int, default=10
-        Epochs between decays.
-    gamma : float, default=0.5
+    decay_rate : float, default=0.5
         Factor of each decay.
+    decay_steps : int, default=50
+        Epochs between decays.
     """
 
-    def __init__(self, learning_rate_init, step_size=10, gamma=0.5):
+    def __init__(self, learning_rate_init, decay_rate=0.5, decay_steps=50):
         self.learning_rate_init = float(learning_rate_init)
-        self.step_size = int(step_size)
-        self.gamma = float(gamma)
+        self.decay_rate = float(decay_rate)
+        self.decay_steps = int(decay_steps)
 
     def __call__(self, epoch):  # noqa: D102
-        return self.learning_rate_init * self.gamma ** (epoch // self.step_size)
+        return self.learning_rate_init * self.decay_rate ** (epoch // self.decay_steps)
 
 
 class Cosine(Schedule):

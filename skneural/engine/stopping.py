@@ -68,7 +68,7 @@ class ImprovementMonitor:
 
     @property
     def stalled(self):
-        """bool : Whether progress has stalled."""
+        """Whether progress has stalled (a bool)."""
         return self.n_no_improvement > self.n_iter_no_change
 
     def reset(self):

@@ -3,7 +3,10 @@
 Both return a :class:`TrainResult` record and stop by value: a monitor
 answers "stalled?", an ``on_epoch_end`` callable may answer "stop", and a
 non-finite loss ends training with the last finite parameters restored
-(``diverged=True``). Nothing here prints or warns; the caller reports.
+(``diverged=True``). A mini-batch fit whose loss ends more than
+:data:`DIVERGENCE_RATIO` times above its starting value has diverged too,
+even though every value stayed finite. Nothing here prints or warns; the
+caller reports.
 
 Solver inputs (data, objective, hyper-parameters) are arguments; what must
 outlive one call so that ``partial_fit`` and ``warm_start`` can resume is a
@@ -20,12 +23,24 @@ import scipy.sparse as sp
 from .stopping import ImprovementMonitor
 
 __all__ = [
+    "DIVERGENCE_RATIO",
     "EpochInfo",
     "TrainResult",
     "TrainingState",
     "train_lbfgs",
     "train_minibatch",
 ]
+
+# Adam's steps are bounded by the learning rate, so a rate far too large sends
+# the loss up by orders of magnitude without ever overflowing, and the run
+# then stalls there as if it had converged. Noise never lifts a mean epoch
+# loss this far above the loss at the starting parameters.
+DIVERGENCE_RATIO = 10.0
+
+# Overflow is how a diverging fit shows itself. The loops check every loss and
+# parameter vector and stop on a non-finite one, so NumPy's warnings on the way
+# there would only repeat, as noise, what the result reports.
+_quiet_overflow = np.errstate(over="ignore", invalid="ignore")
 
 
 @dataclass
@@ -71,6 +86,9 @@ class TrainingState:
         Product of the plateau reductions applied so far.
     best_params : ndarray or None
         Parameters at the best validation score.
+    finite_params : ndarray or None
+        The last parameters at which a training loss was finite (taken at the
+        first batch of each epoch); a diverging epoch falls back to them.
     """
 
     optimizer_state: object
@@ -79,6 +97,7 @@ class TrainingState:
     t: int = 0
     learning_rate_scale: float = 1.0
     best_params: np.ndarray | None = None
+    finite_params: np.ndarray | None = None
 
 
 @dataclass
@@ -95,6 +114,8 @@ class TrainResult:
         Training objective after each epoch or iteration of this call.
     validation_scores : list of float
         Validation score after each epoch of this call (empty without one).
+    validation_loss_curve : list of float
+        Validation objective after each epoch of this call (empty without one).
     converged : bool
         Whether a stopping criterion was met before the iteration limit.
     diverged : bool
@@ -111,6 +132,7 @@ class TrainResult:
     n_iter: int
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
+    validation_loss_curve: list = field(default_factory=list)
     converged: bool = False
     diverged: bool = False
     message: str = ""
@@ -156,6 +178,7 @@ def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
         yield X_batch, y_batch, sw_batch
 
 
+@_quiet_overflow
 def train_minibatch(
     objective,
     params,
@@ -173,8 +196,11 @@ def train_minibatch(
     shuffle=True,
     plateau_reducer=None,
     validation_score=None,
+    validation_loss=None,
+    early_stopping=False,
     state=None,
     clip_norm=None,
+    on_epoch_begin=None,
     on_epoch_end=None,
 ):
     """Mini-batch gradient descent for ``max_iter`` epochs or until convergence.
@@ -182,6 +208,12 @@ def train_minibatch(
     ``batch_size >= n_samples`` gives full-batch gradient descent (the data are
     then neither shuffled nor copied), ``batch_size=1`` pure stochastic
     gradient descent.
+
+    Training diverges (``diverged=True``) when a loss or parameter becomes
+    non-finite, which stops it at once with the last parameters at which the
+    loss was finite, or, for ``max_iter > 1``, when the last epoch's loss ends
+    more than :data:`DIVERGENCE_RATIO` times above the loss at the starting
+    parameters.
 
     Parameters
     ----------
@@ -214,13 +246,19 @@ def train_minibatch(
     plateau_reducer : PlateauReducer, default=None
         When given, a stall cuts the learning rate instead of stopping.
     validation_score : callable, default=None
-        ``validation_score(params) -> float`` (higher is better). When given,
-        it is monitored instead of the training loss and the parameters with
-        the best score are restored at the end.
+        ``validation_score(params) -> float`` (higher is better), recorded
+        after each epoch.
+    validation_loss : callable, default=None
+        ``validation_loss(params) -> float``, recorded after each epoch.
+    early_stopping : bool, default=False
+        Monitor ``validation_score`` instead of the training loss, and restore
+        the parameters of the best epoch at the end.
     state : TrainingState, default=None
         State of an earlier call to resume from; a fresh one when None.
     clip_norm : float, default=None
         Rescale each batch gradient to at most this Euclidean norm.
+    on_epoch_begin : callable, default=None
+        Called with the 0-based index of each epoch before it starts.
     on_epoch_end : callable, default=None
         Called with an :class:`EpochInfo` after every epoch; a true return
         value stops training.
@@ -230,15 +268,20 @@ def train_minibatch(
     result : TrainResult
         Parameters, curves, flags and the state to resume from.
     """
+    if early_stopping and validation_score is None:
+        raise ValueError("early_stopping needs a validation_score callable.")
     n_samples = X.shape[0]
     batch_size = max(1, min(int(batch_size), n_samples))
     if state is None:
         state = TrainingState(
             optimizer_state=optimizer.init(params),
             monitor=ImprovementMonitor(
-                tol, n_iter_no_change, greater_is_better=validation_score is not None
+                tol, n_iter_no_change, greater_is_better=early_stopping
             ),
         )
+    # Only a training pass with dropout draws masks; without dropout the
+    # generator is not passed, so the batches alone decide the gradient.
+    dropout_rng = rng if any(objective.network.dropout) else None
     dense = not sp.issparse(X)
     full_batch = batch_size >= n_samples
     workspace = objective.network.workspace(
@@ -254,39 +297,61 @@ def train_minibatch(
         )
     grad = np.empty_like(params)
     order = np.arange(n_samples) if shuffle and not full_batch else None
-    last_finite = params.copy()
+    if state.finite_params is None:
+        state.finite_params = params.copy()
     result = TrainResult(params=params, n_iter=0, state=state)
+    # One extra pass over the data; partial_fit's one-epoch calls skip it.
+    start_loss = objective.loss(params, X, y, sample_weight) if max_iter > 1 else None
 
     for _ in range(max_iter):
         learning_rate = schedule(state.epoch) * state.learning_rate_scale
+        if on_epoch_begin is not None:
+            on_epoch_begin(state.epoch)
         if order is not None:
             rng.shuffle(order)
-        np.copyto(last_finite, params)
+        first_batch = True
         accumulated = 0.0
         for X_batch, y_batch, sw_batch in _batches(
             X, y, sample_weight, batch_size, order, workspace, buffers
         ):
             batch_loss, _ = objective.loss_and_grad(
-                params, X_batch, y_batch, sw_batch, grad=grad, workspace=workspace
+                params,
+                X_batch,
+                y_batch,
+                sw_batch,
+                grad=grad,
+                workspace=workspace,
+                rng=dropout_rng,
             )
             if not math.isfinite(batch_loss):
                 result.diverged = True
                 break
+            if first_batch:
+                # Not at the epoch's start: after a step that overflows the
+                # loss, the start of the next epoch holds unusable parameters.
+                np.copyto(state.finite_params, params)
+                first_batch = False
+            if dropout_rng is not None and result.n_fun == 0 and start_loss:
+                # Dropout lifts the training loss above the loss without it.
+                start_loss = max(start_loss, batch_loss)
             accumulated += batch_loss * X_batch.shape[0]
             if clip_norm is not None:
                 norm = math.sqrt(float(grad @ grad))
                 if norm > clip_norm:
                     grad *= clip_norm / norm
             optimizer.update(params, grad, state.optimizer_state, learning_rate)
+            if objective.l1:
+                weight_sum = X_batch.shape[0] if sw_batch is None else sw_batch.sum()
+                objective.proximal_step(params, learning_rate, weight_sum)
             result.n_fun += 1
         if result.diverged or not np.isfinite(params).all():
-            np.copyto(params, last_finite)
+            np.copyto(params, state.finite_params)
             state.optimizer_state = optimizer.init(params)
             result.diverged = True
             result.message = (
                 f"The training loss became non-finite at epoch {state.epoch + 1} with "
-                f"learning rate {learning_rate:g}; the parameters of the last finite "
-                "epoch were kept."
+                f"learning rate {learning_rate:g}; the last parameters with a finite "
+                "loss were kept."
             )
             break
 
@@ -296,13 +361,15 @@ def train_minibatch(
         result.n_iter += 1
         result.loss_curve.append(epoch_loss)
         score = None
-        if validation_score is None:
-            state.monitor.update(epoch_loss)
-        else:
+        if validation_loss is not None:
+            result.validation_loss_curve.append(float(validation_loss(params)))
+        if validation_score is not None:
             score = float(validation_score(params))
             result.validation_scores.append(score)
-            if state.monitor.update(score) or state.best_params is None:
-                state.best_params = params.copy()
+        if not early_stopping:
+            state.monitor.update(epoch_loss)
+        elif state.monitor.update(score) or state.best_params is None:
+            state.best_params = params.copy()
 
         if on_epoch_end is not None and on_epoch_end(
             EpochInfo(state.epoch, epoch_loss, score, learning_rate, params)
@@ -311,7 +378,7 @@ def train_minibatch(
             result.message = "Stopped by on_epoch_end."
             break
         if state.monitor.stalled:
-            what = "Training loss" if validation_score is None else "Validation score"
+            what = "Validation score" if early_stopping else "Training loss"
             stall = (
                 f"{what} did not improve more than tol={tol:g} for "
                 f"{n_iter_no_change} consecutive epochs."
@@ -328,11 +395,25 @@ def train_minibatch(
     else:
         result.message = f"Maximum iterations ({max_iter}) reached."
 
-    if validation_score is not None and state.best_params is not None:
+    if (
+        start_loss is not None
+        and not result.diverged
+        and result.loss_curve
+        and result.loss_curve[-1] > DIVERGENCE_RATIO * start_loss
+    ):
+        result.converged = False
+        result.diverged = True
+        result.message = (
+            f"The training loss rose from {start_loss:.3g} to "
+            f"{result.loss_curve[-1]:.3g}, more than {DIVERGENCE_RATIO:g} times its "
+            f"starting value, with learning rate {learning_rate:g}."
+        )
+    if early_stopping and state.best_params is not None:
         np.copyto(params, state.best_params)
     return result
 
 
+@_quiet_overflow
 def train_lbfgs(
     objective,
     params,
@@ -344,9 +425,15 @@ def train_lbfgs(
     max_fun=15000,
     tol=1e-4,
     ftol=None,
+    validation_score=None,
+    validation_loss=None,
     on_epoch_end=None,
 ):
     """Minimise the objective over the full data with ``scipy.optimize``'s L-BFGS-B.
+
+    An L1 penalty is handled exactly rather than by a sub-gradient: the
+    weights are split as ``W = P - N`` with ``P, N >= 0`` under L-BFGS-B's
+    bounds, where ``||W||_1`` becomes the linear ``sum(P + N)``.
 
     Parameters
     ----------
@@ -365,10 +452,14 @@ def train_lbfgs(
     max_fun : int, default=15000
         Maximum number of objective evaluations.
     tol : float, default=1e-4
-        Stop when the largest gradient component is below ``tol`` (``gtol``).
+        Stop when the largest projected gradient component is below ``tol``.
     ftol : float, default=None
         Stop when the relative reduction of the objective is below ``ftol``;
         SciPy's default when None.
+    validation_score : callable, default=None
+        ``validation_score(params) -> float``, recorded after each iteration.
+    validation_loss : callable, default=None
+        ``validation_loss(params) -> float``, recorded after each iteration.
     on_epoch_end : callable, default=None
         Called with an :class:`EpochInfo` after every iteration; a true return
         value stops training.
@@ -379,32 +470,61 @@ def train_lbfgs(
         ``loss_curve`` holds the objective after each iteration.
     """
     dtype = params.dtype
+    n_coef = objective.network.n_coef
+    split_l1 = objective.l1 > 0
     workspace = objective.network.workspace(X.shape[0], dtype)
     grad = np.empty_like(params)
     work_params = np.empty_like(params)
+    weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+    l1_slope = objective.l1 / weight_sum
 
-    def fun(x):
+    def to_params(z):
+        if split_l1:
+            # z = [P, N, intercepts] and W = P - N.
+            np.subtract(z[:n_coef], z[n_coef : 2 * n_coef], out=work_params[:n_coef])
+            work_params[n_coef:] = z[2 * n_coef :]
+        else:
+            np.copyto(work_params, z, casting="unsafe")
+        return work_params
+
+    def fun(z):
         # L-BFGS-B works in float64; the network keeps the data's dtype.
-        np.copyto(work_params, x, casting="unsafe")
         loss, _ = objective.loss_and_grad(
-            work_params, X, y, sample_weight, grad=grad, workspace=workspace
+            to_params(z), X, y, sample_weight, grad=grad, workspace=workspace
         )
         if not math.isfinite(loss):
             # An infinite value makes the line search back off instead of failing.
-            return math.inf, np.zeros(x.shape)
-        return loss, grad.astype(np.float64)
+            return math.inf, np.zeros(z.shape)
+        if not split_l1:
+            return loss, grad.astype(np.float64)
+        # The objective counts |W| = |P - N|; on the split it is sum(P + N), which
+        # exceeds it by 2 min(P, N) and equals it at any optimum.
+        loss += l1_slope * float(
+            np.minimum(z[:n_coef], z[n_coef : 2 * n_coef]).sum() * 2
+        )
+        coef_grad = grad[:n_coef].astype(np.float64)
+        return loss, np.concatenate(
+            [coef_grad + l1_slope, l1_slope - coef_grad, grad[n_coef:]]
+        )
 
     result = TrainResult(params=params.copy(), n_iter=0)
 
     def callback(intermediate_result):
+        current = to_params(intermediate_result.x)
         result.loss_curve.append(float(intermediate_result.fun))
+        score = None
+        if validation_score is not None:
+            score = float(validation_score(current))
+            result.validation_scores.append(score)
+        if validation_loss is not None:
+            result.validation_loss_curve.append(float(validation_loss(current)))
         if on_epoch_end is not None and on_epoch_end(
             EpochInfo(
                 len(result.loss_curve),
                 float(intermediate_result.fun),
-                None,
+                score,
                 math.nan,
-                intermediate_result.x,
+                current,
             )
         ):
             raise StopIteration
@@ -412,19 +532,29 @@ def train_lbfgs(
     options = {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
     if ftol is not None:
         options["ftol"] = ftol
+    start = params.astype(np.float64)
+    bounds = None
+    if split_l1:
+        weights = start[:n_coef]
+        start = np.concatenate(
+            [np.maximum(weights, 0), np.maximum(-weights, 0), start[n_coef:]]
+        )
+        bounds = [(0, None)] * (2 * n_coef) + [(None, None)] * (len(params) - n_coef)
     solution = scipy.optimize.minimize(
         fun,
-        params.astype(np.float64),
+        start,
         method="L-BFGS-B",
         jac=True,
+        bounds=bounds,
         options=options,
         callback=callback,
     )
     result.n_iter = int(solution.nit)
     result.n_fun = int(solution.nfev)
     result.message = str(solution.message)
-    if np.isfinite(solution.x).all() and math.isfinite(solution.fun):
-        result.params = solution.x.astype(dtype)
+    final = to_params(solution.x)
+    if np.isfinite(final).all() and math.isfinite(solution.fun):
+        result.params = final.copy()
         result.converged = solution.status == 0 or solution.status == 99
     else:
         result.diverged = True
