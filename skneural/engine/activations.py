@@ -11,7 +11,7 @@ pre-activation values at all.
 """
 
 import numpy as np
-from scipy.special import erf, expit, ndtr
+from scipy.special import expit, ndtr
 
 __all__ = [
     "ACTIVATIONS",
@@ -34,7 +34,6 @@ __all__ = [
     "softmax",
 ]
 
-_SQRT_2 = np.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
@@ -290,9 +289,8 @@ class GELU(Activation):
         return out
 
     def multiply_derivative(self, delta, z, a):  # noqa: D102
-        cdf = 0.5 * (1.0 + erf(z / _SQRT_2))
         pdf = _INV_SQRT_2PI * np.exp(-0.5 * z * z)
-        delta *= cdf + z * pdf
+        delta *= ndtr(z) + z * pdf
         return delta
 
 
