@@ -1,11 +1,10 @@
-"""scikit-learn's estimator checks over every public estimator, with no expected failures.
+"""scikit-learn's estimator checks over every public estimator, no expected failures.
 
 Each estimator is checked in its default configuration and once per solver;
 the MLPs also once per hidden activation. The configurations are ordinary
 user settings, not special cases for the check data.
 """
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skneural import (
