@@ -123,12 +123,14 @@ def test_softmax_rows_are_probabilities(raw):
     assert_allclose(softmax(raw + 7.0), proba, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", sorted(OUTPUT_FUNCTIONS))
-def test_output_functions_are_finite_without_warnings(name):
-    raw = np.array([[-1e4, 0.0, 1e4], [-3.0, 0.5, 2.0]])
+def test_output_functions_are_finite_without_warnings(name, dtype):
+    raw = np.array([[-1e4, 0.0, 1e4], [-3.0, 0.5, 2.0]], dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = OUTPUT_FUNCTIONS[name](raw.copy())
+    assert out.dtype == dtype
     assert np.isfinite(out).all()
 
 
