@@ -4,8 +4,12 @@ import os
 # set; set it before anything imports SciPy so those checks run, not skip.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-# The tests run one process per core (pytest-xdist). BLAS threads on top of
-# that oversubscribe the cores, and OpenBLAS's spinning threads then make the
-# tiny BLAS calls of L-BFGS-B about 20 times slower.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+# pytest-xdist runs one worker per core; BLAS threads on top of that
+# oversubscribe the cores and make the many small fits here tens of times
+# slower. One BLAS thread per worker, also in the subprocesses tests start.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(limits=1)
