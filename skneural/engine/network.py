@@ -11,10 +11,10 @@ largest batch; a smaller batch uses the leading rows of each buffer, so a
 training epoch allocates no per-batch arrays for dense data.
 """
 
+import inspect
 from itertools import pairwise
 
 import numpy as np
-import scipy.sparse as sp
 
 from .activations import OUTPUT_FUNCTIONS, get_activation
 from .dropout import dropout_mask
@@ -57,6 +57,19 @@ class Workspace:
             np.empty((n_rows, n_outputs), dtype)
         ]
         self.raw = np.empty((n_rows, n_outputs), dtype)
+        # One buffer as wide as the widest hidden layer serves each layer's
+        # derivative in turn.
+        self.scratch = None
+        if hidden and network._derivative_takes_scratch:
+            flat = np.empty(n_rows * max(hidden), dtype)
+            self.scratch = [
+                flat[: n_rows * units].reshape(n_rows, units) for units in hidden
+            ]
+        # Intercept gradients are column sums, taken as a product with ones.
+        self.ones = np.ones(n_rows, dtype)
+        # Per-layer views of the parameter and gradient arrays, by array id: a
+        # training loop passes the same two arrays at every step.
+        self.layer_views = {}
         # With dropout, the next layer reads the dropped copy while the
         # derivative still reads the activation itself; masks hold 0 or 1/(1-p).
         rates = network.dropout
@@ -114,6 +127,11 @@ class Network:
                 f"layer_sizes must hold at least two positive sizes, got {layer_sizes}."
             )
         self.activation = get_activation(activation)
+        # Custom activations may not take the scratch buffer; call them without.
+        self._derivative_takes_scratch = (
+            "scratch"
+            in inspect.signature(self.activation.multiply_derivative).parameters
+        )
         self.loss = get_loss(loss)
         self.out_activation = self.loss.out_activation
         self.n_layers = len(self.layer_sizes) - 1
@@ -171,6 +189,18 @@ class Network:
             ``intercepts[i]`` has shape ``(layer_sizes[i + 1],)``.
         """
         return [params[where] for where in self._intercept_slices]
+
+    def _layer_views(self, params, workspace):
+        """``(coefs(params), intercepts(params))``, cached on the workspace."""
+        cached = workspace.layer_views.get(id(params))
+        # The identity check guards against a freed array's reused id.
+        if cached is not None and cached[0] is params:
+            return cached[1]
+        views = (self.coefs(params), self.intercepts(params))
+        if len(workspace.layer_views) >= 4:
+            workspace.layer_views.clear()
+        workspace.layer_views[id(params)] = (params, views)
+        return views
 
     def pack(self, coefs, intercepts, dtype=None):
         """Build a flat parameter vector from per-layer arrays.
@@ -274,7 +304,7 @@ class Network:
         layer_input = X
         last = self.n_layers - 1
         for layer, (coef, intercept) in enumerate(
-            zip(self.coefs(params), self.intercepts(params), strict=True)
+            zip(*self._layer_views(params, workspace), strict=True)
         ):
             if layer == last:
                 target = workspace.raw[:n_rows]
@@ -323,8 +353,8 @@ class Network:
             The filled gradient.
         """
         n_rows = X.shape[0]
-        coefs = self.coefs(params)
-        coef_grads, intercept_grads = self.coefs(grad), self.intercepts(grad)
+        coefs, _ = self._layer_views(params, workspace)
+        coef_grads, intercept_grads = self._layer_views(grad, workspace)
         activation = self.activation
         dropped = rng is not None
         for layer in range(self.n_layers - 1, -1, -1):
@@ -335,10 +365,10 @@ class Network:
             else:
                 layer_input = workspace.activations[layer - 1][:n_rows]
             _transposed_dot_into(layer_input, delta, coef_grads[layer])
-            np.sum(delta, axis=0, out=intercept_grads[layer])
+            _column_sums_into(delta, workspace.ones[:n_rows], intercept_grads[layer])
             if layer > 0:
                 previous = workspace.deltas[layer - 1][:n_rows]
-                np.matmul(delta, coefs[layer].T, out=previous)
+                _dense_dot_into(delta, coefs[layer].T, previous)
                 if dropped and self.dropout[layer - 1]:
                     previous *= workspace.masks[layer - 1][:n_rows]
                 pre_activation = (
@@ -346,9 +376,18 @@ class Network:
                     if activation.needs_input
                     else None
                 )
-                activation.multiply_derivative(
-                    previous, pre_activation, workspace.activations[layer - 1][:n_rows]
-                )
+                activation_value = workspace.activations[layer - 1][:n_rows]
+                if workspace.scratch is None:
+                    activation.multiply_derivative(
+                        previous, pre_activation, activation_value
+                    )
+                else:
+                    activation.multiply_derivative(
+                        previous,
+                        pre_activation,
+                        activation_value,
+                        scratch=workspace.scratch[layer - 1][:n_rows],
+                    )
                 delta = previous
         return grad
 
@@ -417,14 +456,32 @@ class Network:
 
 
 def _dot_into(left, right, out):
-    if sp.issparse(left):
+    # isinstance on ndarray is cheap; sp.issparse's ABC check costs ~1 us a call.
+    if isinstance(left, np.ndarray):
+        _dense_dot_into(left, right, out)
+    else:
         out[...] = left @ right
+
+
+def _transposed_dot_into(left, right, out):
+    if isinstance(left, np.ndarray):
+        _dense_dot_into(left.T, right, out)
+    else:
+        out[...] = left.T @ right
+
+
+def _dense_dot_into(left, right, out):
+    if left.shape[1] == 1:
+        # An outer product. NumPy's matmul takes a slow loop, not BLAS, for an
+        # inner dimension of 1 (about 10x slower here); broadcasting does not.
+        np.multiply(left, right, out=out)
     else:
         np.matmul(left, right, out=out)
 
 
-def _transposed_dot_into(left, right, out):
-    if sp.issparse(left):
-        out[...] = left.T @ right
+def _column_sums_into(delta, ones, out):
+    if delta.shape[1] == 1:
+        out[0] = np.dot(ones, delta[:, 0])
     else:
-        np.matmul(left.T, right, out=out)
+        # A BLAS matrix-vector product, 3-4x faster than np.sum(axis=0).
+        np.matmul(ones, delta, out=out)

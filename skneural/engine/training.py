@@ -165,15 +165,19 @@ def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
             continue
         rows = order[start:stop]
         size = stop - start
+        # mode="clip" skips the bounds check that makes take buffer its
+        # output; the rows of a permutation are always in range.
         if dense:
-            X_batch = np.take(X, rows, axis=0, out=workspace.X_batch[:size])
+            X_batch = np.take(
+                X, rows, axis=0, out=workspace.X_batch[:size], mode="clip"
+            )
         else:
             X_batch = X[rows]
-        y_batch = np.take(y, rows, axis=0, out=y_buffer[:size])
+        y_batch = np.take(y, rows, axis=0, out=y_buffer[:size], mode="clip")
         sw_batch = (
             None
             if sample_weight is None
-            else np.take(sample_weight, rows, out=sw_buffer[:size])
+            else np.take(sample_weight, rows, out=sw_buffer[:size], mode="clip")
         )
         yield X_batch, y_batch, sw_batch
 
