@@ -1,0 +1,114 @@
+import re
+import subprocess
+import sys
+
+import pytest
+
+from skneural import demo
+from skneural.datasets import load_heart_disease
+
+ROW = re.compile(
+    r"^(?P<name>\S.*?)\s{2,}"
+    r"(?P<accuracy>\d\.\d{3}) ± (?P<accuracy_std>\d\.\d{3})\s+"
+    r"(?P<roc_auc>\d\.\d{3}) ± (?P<roc_auc_std>\d\.\d{3})\s+"
+    r"(?P<fit_time>\d+\.\d) s$"
+)
+MODELS = [
+    "skneural GDLogisticClassifier",
+    "skneural MLPSoftmaxClassifier (tuned alpha)",
+    "sklearn LogisticRegression",
+    "sklearn MLPClassifier",
+]
+# The data README's reference baseline, computed by an independent script:
+# matching it shows the demo's preprocessing is the one documented there.
+REFERENCE_LOGISTIC_REGRESSION = {"accuracy": 0.832, "roc_auc": 0.911}
+
+
+def parse_table(output):
+    rows = {}
+    for line in output.splitlines():
+        match = ROW.match(line)
+        if match:
+            row = match.groupdict()
+            name = row.pop("name")
+            rows[name] = {key: float(value) for key, value in row.items()}
+    return rows
+
+
+def test_demo_prints_one_table_where_skneural_matches_logistic_regression(capsys):
+    # The demo's real settings: 10 outer folds, the nested grid search.
+    assert demo.main([]) == 0
+    output = capsys.readouterr().out
+    assert "10-fold stratified cross-validation" in output
+    rows = parse_table(output)
+    assert list(rows) == MODELS
+
+    reference = rows["sklearn LogisticRegression"]
+    for key, value in REFERENCE_LOGISTIC_REGRESSION.items():
+        assert reference[key] == pytest.approx(value, abs=0.0015)
+    for name in MODELS[:2]:
+        assert rows[name]["accuracy"] >= reference["accuracy"] - 0.01, name
+    for row in rows.values():
+        assert 0 < row["accuracy_std"] < 0.2 and row["fit_time"] >= 0
+
+
+def test_plot_option_saves_a_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "loss_curves.png"
+    assert demo.main(["--folds", "2", "--n-jobs", "1", "--plot", str(path)]) == 0
+    output = capsys.readouterr().out
+    assert "2-fold stratified cross-validation" in output
+    assert list(parse_table(output)) == MODELS
+    assert f"Loss curves saved to {path}" in output
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--folds", "1"], "needs at least 2 folds, got 1"),
+        (["--folds", "ten"], "'ten' is not an integer"),
+        (["--plot", "/no/such/directory/curves.png"], "does not exist"),
+        (["--unknown"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_exit_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as raised:
+        demo.main(argv)
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_fails_before_the_work(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    monkeypatch.setattr(
+        demo, "load_heart_disease", lambda: pytest.fail("the demo went on")
+    )
+    with pytest.raises(SystemExit):
+        demo.main(["--plot", str(tmp_path / "curves.png")])
+    assert "requires matplotlib" in capsys.readouterr().err
+
+
+def test_python_dash_m_skneural_runs_the_demo():
+    completed = subprocess.run(
+        [sys.executable, "-m", "skneural", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("usage: python -m skneural")
+    assert "--plot PATH" in completed.stdout
+
+
+def test_preprocessor_gives_the_documented_22_inputs():
+    heart = load_heart_disease()
+    X = demo.make_preprocessor(heart.feature_names).fit_transform(heart.data)
+    assert X.shape == (303, 22)
+    assert not (X != X).any()
+
+
+def test_preprocessor_rejects_other_columns():
+    with pytest.raises(ValueError, match=r"no column \['Ca', 'Thal'"):
+        demo.make_preprocessor(["Age", "Sex"])
