@@ -859,6 +859,11 @@ class GradientDescentClassifierMixin(ClassifierMixin):
 
     def _partial_fit_classifier(self, X, y, sample_weight, classes):
         if _check_partial_fit_first_call(self, classes):
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"classes={classes!r} holds only one class; a classifier needs "
+                    "at least 2 classes."
+                )
             self._label_binarizer = LabelBinarizer()
             # type_of_target casts y to int first, which warns instead of
             # naming a NaN or infinity; _check_y names it.

@@ -493,7 +493,8 @@ def exp_output(raw):
     mean : ndarray
         Positive predicted means.
     """
-    np.minimum(raw, np.log(np.finfo(raw.dtype).max), out=raw)
+    # log(max) itself rounds up in float32, and its exp overflows.
+    np.minimum(raw, np.log(np.finfo(raw.dtype).max) - 1, out=raw)
     return np.exp(raw, out=raw)
 
 

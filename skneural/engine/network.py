@@ -24,6 +24,9 @@ from .losses import get_loss
 
 __all__ = ["Network", "Workspace"]
 
+# Values of the widest hidden layer that a prediction holds at a time.
+_BLOCK_VALUES = 1 << 22
+
 
 class Workspace:
     """Buffers for a forward and backward pass over at most ``n_rows`` samples.
@@ -427,6 +430,22 @@ class Network:
         raw : ndarray of shape (n_samples, n_outputs)
             Raw output (logits).
         """
+        n_rows = X.shape[0]
+        widest = max(self.layer_sizes[1:-1], default=0)
+        # Hidden layers are computed for blocks of rows, so that predicting on
+        # a large X never holds a hidden layer as big as X.
+        block = max(1, _BLOCK_VALUES // widest) if widest else n_rows
+        if n_rows <= block:
+            return self._predict_block(coefs, intercepts, X)
+        first = self._predict_block(coefs, intercepts, X[:block])
+        raw = np.empty((n_rows, first.shape[1]), first.dtype)
+        raw[:block] = first
+        for start in range(block, n_rows, block):
+            stop = min(start + block, n_rows)
+            raw[start:stop] = self._predict_block(coefs, intercepts, X[start:stop])
+        return raw
+
+    def _predict_block(self, coefs, intercepts, X):
         layer_input = X
         last = self.n_layers - 1
         for layer, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):

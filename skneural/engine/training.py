@@ -315,9 +315,13 @@ def train_minibatch(
             rng.shuffle(order)
         first_batch = True
         accumulated = 0.0
+        n_rows = 0
         for X_batch, y_batch, sw_batch in _batches(
             X, y, sample_weight, batch_size, order, workspace, buffers
         ):
+            if sw_batch is not None and not sw_batch.any():
+                # A batch that weighs nothing has no gradient, and a 0 / 0 mean.
+                continue
             batch_loss, _ = objective.loss_and_grad(
                 params,
                 X_batch,
@@ -339,6 +343,7 @@ def train_minibatch(
                 # Dropout lifts the training loss above the loss without it.
                 start_loss = max(start_loss, batch_loss)
             accumulated += batch_loss * X_batch.shape[0]
+            n_rows += X_batch.shape[0]
             if clip_norm is not None:
                 norm = math.sqrt(float(grad @ grad))
                 if norm > clip_norm:
@@ -359,7 +364,7 @@ def train_minibatch(
             )
             break
 
-        epoch_loss = accumulated / n_samples
+        epoch_loss = accumulated / max(n_rows, 1)
         state.epoch += 1
         state.t += n_samples
         result.n_iter += 1
