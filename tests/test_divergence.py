@@ -1,0 +1,209 @@
+"""A learning rate far too large never yields NaN, and always says so.
+
+``learning_rate_init=1e3`` on unscaled data makes every stochastic fit
+diverge: SGD's loss overflows within a few epochs, Adam's bounded steps lift
+it by orders of magnitude without overflowing. Either way the engine stops or
+flags the run, the estimator keeps finite parameters and predictions, and one
+``ConvergenceWarning`` names the learning rate.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import is_classifier
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from skneural.utils import all_estimators
+
+ESTIMATORS = [cls for _, cls in all_estimators()]
+CLASSIFIERS = [cls for cls in ESTIMATORS if is_classifier(cls())]
+LEARNING_RATE = 1e3
+
+
+def unscaled_data(cls, n_samples=120, n_classes=3, dtype=np.float64, seed=0):
+    """Features of scale 100 around 50: a rate of 1e3 is far too large for them."""
+    if is_classifier(cls()):
+        X, y = make_classification(
+            n_samples=n_samples,
+            n_features=6,
+            n_informative=4,
+            n_classes=n_classes,
+            random_state=seed,
+        )
+    else:
+        X, y = make_regression(
+            n_samples=n_samples, n_features=6, noise=1.0, random_state=seed
+        )
+    return (100 * X + 50).astype(dtype), y
+
+
+def make_estimator(cls, **params):
+    if "hidden_layer_sizes" in cls().get_params():
+        params = {"hidden_layer_sizes": (8,), **params}
+    return cls(random_state=0, **params)
+
+
+def assert_finite_model(estimator, X):
+    for array in [*estimator.coefs_, *estimator.intercepts_]:
+        assert np.isfinite(array).all()
+    assert np.isfinite(estimator.loss_curve_).all()
+    prediction = estimator.predict(X)
+    if is_classifier(estimator):
+        assert np.isin(prediction, estimator.classes_).all()
+        proba = estimator.predict_proba(X)
+        assert np.isfinite(proba).all() and (proba >= 0).all() and (proba <= 1).all()
+        assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+        assert np.isfinite(estimator.decision_function(X)).all()
+    else:
+        assert np.isfinite(prediction).all()
+
+
+def fit_expecting_divergence(estimator, X, y):
+    """Fit; exactly one ConvergenceWarning is raised, and it names the rate."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(X, y)
+    messages = [
+        str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)
+    ]
+    assert len(messages) == 1, messages
+    assert f"learning_rate_init={estimator.learning_rate_init}" in messages[0]
+    assert "too large" in messages[0]
+    return messages[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("batch_size", ["auto", 16])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_huge_learning_rate_warns_and_keeps_a_finite_model(
+    cls, solver, batch_size, dtype
+):
+    X, y = unscaled_data(cls, dtype=dtype)
+    estimator = make_estimator(
+        cls,
+        solver=solver,
+        batch_size=batch_size,
+        learning_rate_init=LEARNING_RATE,
+        max_iter=50,
+    )
+    fit_expecting_divergence(estimator, X, y)
+    assert_finite_model(estimator, X)
+    assert estimator.n_iter_ == len(estimator.loss_curve_) <= 50
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_binary_classifiers_diverge_safely_too(cls):
+    X, y = unscaled_data(cls, n_classes=2)
+    for solver in ("sgd", "adam"):
+        estimator = make_estimator(
+            cls, solver=solver, learning_rate_init=LEARNING_RATE, max_iter=50
+        )
+        fit_expecting_divergence(estimator, X, y)
+        assert_finite_model(estimator, X)
+
+
+def parameters(estimator):
+    return [array.copy() for array in estimator.coefs_ + estimator.intercepts_]
+
+
+def assert_same_parameters(left, right):
+    for kept, reference in zip(left, right, strict=True):
+        assert_array_equal(kept, reference, strict=True)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_overflow_keeps_the_last_parameters_with_a_finite_loss(cls):
+    # Never stalling, plain full-batch SGD runs until its loss overflows. An
+    # epoch's loss is then the loss of the parameters it starts from, so the
+    # epoch that overflows starts from parameters that are finite but useless.
+    X, y = unscaled_data(cls)
+    params = {
+        "solver": "sgd",
+        "momentum": 0.0,
+        "learning_rate_init": LEARNING_RATE,
+        "n_iter_no_change": np.inf,
+        "max_iter": 300,
+    }
+    diverged = make_estimator(cls, **params)
+    message = fit_expecting_divergence(diverged, X, y)
+    assert "non-finite" in message
+    assert 2 <= diverged.n_iter_ == len(diverged.loss_curve_) < 300
+    assert np.isfinite(diverged.loss_curve_).all()
+    assert_finite_model(diverged, X)
+    # Kept: the start of the last epoch whose loss was finite, which is the
+    # state after one epoch fewer than were run.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = make_estimator(cls, **{**params, "max_iter": diverged.n_iter_ - 1})
+        reference.fit(X, y)
+    assert_same_parameters(parameters(diverged), parameters(reference))
+    assert_array_equal(reference.loss_curve_, diverged.loss_curve_[:-1])
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_partial_fit_that_overflows_falls_back_to_finite_parameters(cls):
+    X, y = unscaled_data(cls)
+    estimator = make_estimator(
+        cls, solver="sgd", momentum=0.0, learning_rate_init=LEARNING_RATE
+    )
+    kwargs = {"classes": np.unique(y)} if is_classifier(estimator) else {}
+    history = []
+    for _ in range(300):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            estimator.partial_fit(X, y, **kwargs)
+        if caught:
+            break
+        history.append(parameters(estimator))
+    else:
+        pytest.fail("300 calls of partial_fit at learning rate 1e3 never overflowed")
+    assert len(caught) == 1 and issubclass(caught[0].category, ConvergenceWarning)
+    assert "non-finite" in str(caught[0].message)
+    assert f"learning_rate_init={LEARNING_RATE}" in str(caught[0].message)
+    assert len(history) >= 2
+    # The failing call started from the parameters the previous call made,
+    # whose loss overflowed; the ones before that call had a finite loss.
+    assert_same_parameters(parameters(estimator), history[-2])
+    assert_finite_model(estimator, X)
+    # Training goes on from the kept parameters.
+    estimator.set_params(learning_rate_init=1e-6)
+    estimator.partial_fit(X, y)
+    assert_finite_model(estimator, X)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_divergence_with_early_stopping_keeps_a_finite_model(cls):
+    X, y = unscaled_data(cls)
+    estimator = make_estimator(
+        cls,
+        solver="adam",
+        learning_rate_init=LEARNING_RATE,
+        early_stopping=True,
+        max_iter=50,
+    )
+    fit_expecting_divergence(estimator, X, y)
+    assert_finite_model(estimator, X)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_sound_training_is_not_flagged_as_divergent(cls, solver):
+    # Scaled data and a sensible rate, then a warm restart at the solution,
+    # where the loss only fluctuates: neither run may be called divergent.
+    X, y = unscaled_data(cls)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    if not is_classifier(cls()):
+        y = y / y.std()
+    estimator = make_estimator(
+        cls, solver=solver, learning_rate_init=0.01, batch_size=8, max_iter=100
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(X, y)
+        estimator.set_params(warm_start=True).fit(X, y)
+    assert not [w for w in caught if "learning rate" in str(w.message).lower()]
+    assert_finite_model(estimator, X)
