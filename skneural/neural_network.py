@@ -48,8 +48,13 @@ class BaseMLP(BaseGradientDescent):
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
-        if any(int(size) != size or size <= 0 for size in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        if any(
+            not isinstance(size, Real) or not float(size).is_integer() or size <= 0
+            for size in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers, got {sizes}."
+            )
         return tuple(int(size) for size in sizes)
 
     def _hidden_activation(self):

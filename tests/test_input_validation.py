@@ -298,6 +298,27 @@ PARAMETER_CASES = [
         params={"hidden_layer_sizes": (4, 0)},
     ),
     Case(
+        "fractional-hidden-layer",
+        None,
+        "hidden_layer_sizes must hold positive integers",
+        only="mlp",
+        params={"hidden_layer_sizes": (2.5,)},
+    ),
+    Case(
+        "string-hidden-layer",
+        None,
+        "hidden_layer_sizes must hold positive integers",
+        only="mlp",
+        params={"hidden_layer_sizes": ("ten",)},
+    ),
+    Case(
+        "infinite-hidden-layer",
+        None,
+        "hidden_layer_sizes must hold positive integers",
+        only="mlp",
+        params={"hidden_layer_sizes": (np.inf,)},
+    ),
+    Case(
         "negative-hidden-layer",
         None,
         "hidden_layer_sizes",
