@@ -41,6 +41,7 @@ from ._compat import (
     _check_sample_weight,
     _check_y,
     _fit_context,
+    validate_parameters,
     with_callbacks,
 )
 from ._split import validation_split
@@ -227,7 +228,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     ):
         if incremental:
             # _fit_context skips this check in a partial_fit of a fitted estimator.
-            self._validate_params()
+            validate_parameters(self)
         self._check_parameter_interactions(incremental)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental

@@ -28,8 +28,24 @@ __all__ = [
     "_check_sample_weight",
     "_check_y",
     "_fit_context",
+    "validate_parameters",
     "with_callbacks",
 ]
+
+
+def validate_parameters(estimator):
+    """Check ``estimator``'s parameters against its ``_parameter_constraints``.
+
+    ``fit`` does this through ``_fit_context``; ``partial_fit`` on an already
+    fitted estimator skips it there, so it calls this.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator to check.
+    """
+    estimator._validate_params()
+
 
 try:  # scikit-learn >= 1.9 has an experimental callback API.
     from sklearn.callback import CallbackSupportMixin, with_callbacks
