@@ -1,12 +1,14 @@
 """Training time of skneural beside scikit-learn and skorch, reported as ratios.
 
-Every row of a workload is timed in the same process run: one warm-up fit,
-then the median of ``--repeats`` fits. Every row also reports how good its fit
-is on held-out data (accuracy, R²) and, for the convex W3, how far its
+All rows of a workload are timed in one process run: each gets one warm-up
+fit, then ``--repeats`` rounds in which every row is fitted once in turn, so
+that a change of machine load hits all rows alike; the median is reported.
+Every row also reports how good its fit is on held-out data (accuracy or R²,
+averaged over the seeds of its fits) and, for the convex W3, how far its
 training objective is from the optimum, so a fast row cannot hide an
 unfinished fit.
 
-Workloads (all data made once with ``random_state=0``):
+Workloads (all data made with ``random_state=0``):
 
 W1   Cleveland heart disease (303 x 13; 75/25 stratified split, categorical
      columns one-hot encoded, the rest imputed and standardised). MLP (100,),
@@ -21,19 +23,19 @@ W3   ``make_classification``: 200,000 x 100 training rows (+50,000 held out),
 W4   ``make_regression``: 100,000 x 50 training rows (+25,000 held out),
      least squares. Reference: ``LinearRegression``.
 MEM  Memory that ``fit`` adds on 1,000,000 x 100 float32 data (400 MB),
-     measured in a child process per estimator.
+     measured by tracemalloc in a child process per estimator.
 
-"Exactly N epochs" is ``max_iter=N, tol=0, n_iter_no_change=N`` for both
+"Exactly N epochs" is ``max_iter=N, tol=0, n_iter_no_change=N`` in both
 libraries. The BLAS floor times only the matrix products that a forward and
 a backward pass over the same batches need, on preallocated arrays.
 
-For W3 each solver gets the loosest ``tol`` from one shared ladder
-(1e-3, 1e-4, ..., 1e-10) whose fit reaches the gap, found by untimed fits
-before timing. The optimum is the lowest objective of two float64 fits with
-``tol=1e-10``, on the same (dtype-rounded) data.
+For W3 each solver gets the loosest ``tol`` of one shared ladder (1e-3,
+1e-4, ..., 1e-10) whose fit reaches the gap, found by untimed fits before
+the timing. The optimum is the lower objective of two float64 fits with
+``tol=1e-10`` on the same (dtype-rounded) data.
 
-Run ``python benchmarks/bench_training.py --help`` for the options; the full
-run takes about ten minutes on two cores.
+Run ``python benchmarks/bench_training.py --help`` for the options. The full
+run takes about 15 minutes on two idle cores.
 """
 
 import argparse
@@ -46,7 +48,8 @@ import subprocess
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy
@@ -64,7 +67,7 @@ from sklearn.linear_model import (
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import skneural
 from skneural import GDLinearRegressor, GDLogisticClassifier, MLPSoftmaxClassifier
@@ -74,6 +77,7 @@ DTYPES = ("float64", "float32")
 GAP = 1e-6
 TOL_LADDER = tuple(10.0**-k for k in range(3, 11))
 ALPHA_MLP = 1e-4
+FLOOR = "BLAS floor (matmuls only)"
 
 TARGETS = {
     "W1": 0.30,  # skneural / sklearn MLPClassifier
@@ -83,22 +87,47 @@ TARGETS = {
     "MEM": 0.25,  # peak memory added by fit / size of X
 }
 SCORE_TOLERANCE = 0.01
+# The scikit-learn row whose held-out score skneural's is compared with.
+SCORE_PEERS = {
+    "W1": "sklearn MLPClassifier",
+    "W2": "sklearn MLPClassifier",
+    "W3": "sklearn LogisticRegression",
+    "W4": "sklearn LinearRegression",
+}
+
+
+@dataclass
+class Candidate:
+    """One configuration of a workload: how to fit it and how to judge the fit.
+
+    ``fit(seed)`` returns a fitted model (or None for the BLAS floor);
+    ``score(model)`` its held-out score; ``describe(models)`` a note.
+    """
+
+    name: str
+    fit: Callable
+    score: Callable | None = None
+    metric: str = ""
+    describe: Callable | None = None
+    is_reference: bool = False
+    is_skneural: bool = False
 
 
 @dataclass
 class Row:
-    """One timed configuration."""
+    """One line of the results table."""
 
     workload: str
     dtype: str
     name: str
     seconds: float | None
-    reference_seconds: float | None
-    metric: str
-    score: float | None
+    reference_seconds: float | None = None
+    metric: str = ""
+    score: float | None = None
     note: str = ""
     is_reference: bool = False
     is_skneural: bool = False
+    times: list = field(default_factory=list)
 
     @property
     def ratio(self):
@@ -108,27 +137,54 @@ class Row:
 
 
 # ---------------------------------------------------------------- timing
-def median_time(fit, repeats):
-    """Median wall time of ``fit(seed)`` over ``repeats`` calls after a warm-up.
+def time_candidates(workload, dtype, candidates, repeats):
+    """Rows for ``candidates``: the median of ``repeats`` interleaved rounds.
 
-    The warm-up gets seed 0 and timed call k seed k. Returns the median and
-    the results of all calls, so that scores can be averaged over seeds.
+    Each candidate is first fitted once with seed 0 (warm-up); round k then
+    fits every candidate with seed k, one after the other.
     """
+    fitted = {candidate.name: [] for candidate in candidates}
+    times = {candidate.name: [] for candidate in candidates}
     with warnings.catch_warnings():
         # A fixed epoch count is the configuration here, not a failure.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        results = [fit(0)]
-        times = []
+        for candidate in candidates:
+            fitted[candidate.name].append(candidate.fit(0))
         for seed in range(1, repeats + 1):
-            gc.collect()
-            start = time.perf_counter()
-            results.append(fit(seed))
-            times.append(time.perf_counter() - start)
-    return statistics.median(times), results
+            for candidate in candidates:
+                gc.collect()
+                start = time.perf_counter()
+                model = candidate.fit(seed)
+                times[candidate.name].append(time.perf_counter() - start)
+                fitted[candidate.name].append(model)
+    rows = []
+    for candidate in candidates:
+        models = fitted[candidate.name]
+        score = None
+        if candidate.score is not None:
+            score = float(np.mean([candidate.score(model) for model in models]))
+        rows.append(
+            Row(
+                workload,
+                dtype,
+                candidate.name,
+                statistics.median(times[candidate.name]),
+                metric=candidate.metric,
+                score=score,
+                note=candidate.describe(models) if candidate.describe else "",
+                is_reference=candidate.is_reference,
+                is_skneural=candidate.is_skneural,
+                times=times[candidate.name],
+            )
+        )
+    (reference,) = [row for row in rows if row.is_reference]
+    for row in rows:
+        row.reference_seconds = reference.seconds
+    return rows
 
 
 def fitter(estimator, X, y):
-    """A callable ``fit(seed)`` that fits a fresh clone of ``estimator``."""
+    """``fit(seed)``: fit a fresh clone of ``estimator``, seeded when it can be."""
 
     def fit(seed):
         model = clone(estimator)
@@ -139,11 +195,14 @@ def fitter(estimator, X, y):
     return fit
 
 
-def mean_score(models, score):
-    """Mean of ``score(model)`` over the fits of every seed."""
-    return float(np.mean([score(model) for model in models]))
+def accuracy_on(X, y):
+    def score(model):
+        return float(np.mean(model.predict(X) == y))
+
+    return score
 
 
+# ------------------------------------------------------------- MLP rows
 def exact_epochs_mlp(hidden_layer_sizes, batch_size, epochs):
     """MLP parameters shared by skneural and scikit-learn: exactly ``epochs``."""
     return dict(
@@ -171,11 +230,11 @@ def batch_sizes(n_samples, batch_size):
 
 
 def blas_floor(layer_sizes, n_samples, batch_size, epochs, dtype):
-    """A callable running only the matrix products of the training passes.
+    """``fit(seed)`` that runs only the matrix products of the training passes.
 
     Per batch: one product per layer forward, then per layer the weight
-    gradient ``input.T @ delta`` and (above the first layer) the back-propagated
-    ``delta @ coef.T``; all on arrays allocated here, once.
+    gradient ``input.T @ delta`` and, above the first layer, the
+    back-propagated ``delta @ coef.T``; all on arrays allocated here, once.
     """
     rng = np.random.default_rng(0)
     sizes = batch_sizes(n_samples, batch_size)
@@ -194,7 +253,7 @@ def blas_floor(layer_sizes, n_samples, batch_size, epochs, dtype):
     ]
     n_layers = len(coefs)
 
-    def run(seed):
+    def fit(seed):
         for _ in range(epochs):
             for size in sizes:
                 for layer in range(n_layers):
@@ -216,16 +275,14 @@ def blas_floor(layer_sizes, n_samples, batch_size, epochs, dtype):
                             out=deltas[layer - 1][:size],
                         )
 
-    return run
+    return fit
 
 
-def skorch_classifier(
-    n_features, hidden_layer_sizes, n_classes, batch_size, epochs, dtype
-):
-    """skorch's ``NeuralNetClassifier`` matching :func:`exact_epochs_mlp`, or None.
+def skorch_candidate(data, hidden_layer_sizes, batch_size, epochs, dtype):
+    """skorch's ``NeuralNetClassifier`` as :func:`exact_epochs_mlp`, or None.
 
-    The L2 term of scikit-learn's MLP, ``alpha / 2 ||W||^2`` per batch mean,
-    is Adam's (coupled) ``weight_decay = alpha / batch_size`` on the weights.
+    scikit-learn's L2 term, ``alpha / 2 ||W||^2`` over each batch's mean, is
+    Adam's (coupled) ``weight_decay = alpha / batch_size`` on the weights.
     """
     try:
         import torch
@@ -233,14 +290,13 @@ def skorch_classifier(
         from torch import nn
     except ImportError:
         return None
-    torch_dtype = {"float32": torch.float32, "float64": torch.float64}[
-        np.dtype(dtype).name
-    ]
+    X_train, X_test, y_train, y_test = data
+    torch_dtype = {"float32": torch.float32, "float64": torch.float64}[dtype]
+    sizes = (X_train.shape[1], *hidden_layer_sizes, len(np.unique(y_train)))
 
     class TorchMLP(nn.Module):
         def __init__(self):
             super().__init__()
-            sizes = (n_features, *hidden_layer_sizes, n_classes)
             layers = []
             for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
                 layers += [nn.Linear(fan_in, fan_out, dtype=torch_dtype), nn.ReLU()]
@@ -249,7 +305,7 @@ def skorch_classifier(
         def forward(self, X):
             return self.layers(X)
 
-    return NeuralNetClassifier(
+    net = NeuralNetClassifier(
         TorchMLP,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
@@ -263,43 +319,68 @@ def skorch_classifier(
         device="cpu",
         verbose=0,
     )
-
-
-def skorch_row(workload, dtype, data, hidden_layer_sizes, batch_size, epochs, repeats):
-    """Time skorch on ``data`` or return a row that says why it was skipped."""
-    X_train, X_test, y_train, y_test = data
-    n_classes = len(np.unique(y_train))
-    net = skorch_classifier(
-        X_train.shape[1], hidden_layer_sizes, n_classes, batch_size, epochs, dtype
-    )
-    name = "skorch NeuralNetClassifier (CPU)"
-    if net is None:
-        print(
-            f"  note: {workload} {dtype}: skorch/torch not importable; skorch skipped."
-        )
-        return Row(workload, dtype, name, None, None, "accuracy", None, "not installed")
-    import torch
+    labels = y_train.astype(np.int64)
 
     def fit(seed):
         torch.manual_seed(seed)
-        return clone(net).fit(X_train, y_train.astype(np.int64))
+        return clone(net).fit(X_train, labels)
 
-    seconds, models = median_time(fit, repeats)
-    score = mean_score(models, lambda model: accuracy(model, X_test, y_test))
-    return Row(
-        workload,
-        dtype,
-        name,
-        seconds,
-        None,
+    return Candidate(
+        "skorch NeuralNetClassifier (CPU)",
+        fit,
+        accuracy_on(X_test, y_test),
         "accuracy",
-        score,
-        note=f"mean accuracy of {len(models)} seeds",
+        lambda models: (
+            f"mean of {len(models)} seeds; torch threads {torch.get_num_threads()}"
+        ),
     )
 
 
-def accuracy(model, X, y):
-    return float(np.mean(model.predict(X) == y))
+def mlp_candidates(data, hidden, batch_size, epochs, dtype, use_skorch, workload):
+    """BLAS floor, skneural, scikit-learn and (when installed) skorch."""
+    X_train, X_test, y_train, y_test = data
+    n_classes = len(np.unique(y_train))
+    # Binary targets have one logistic output in both libraries.
+    n_outputs = 1 if n_classes == 2 else n_classes
+    resolved_batch = min(200, X_train.shape[0]) if batch_size == "auto" else batch_size
+    layer_sizes = (X_train.shape[1], *hidden, n_outputs)
+    params = exact_epochs_mlp(hidden, batch_size, epochs)
+
+    def describe(models):
+        model = models[-1]
+        return (
+            f"mean of {len(models)} seeds; {model.n_iter_} epochs, "
+            f"coefs {model.coefs_[0].dtype}"
+        )
+
+    candidates = [
+        Candidate(
+            FLOOR,
+            blas_floor(layer_sizes, X_train.shape[0], resolved_batch, epochs, dtype),
+        ),
+        Candidate(
+            "skneural MLPSoftmaxClassifier",
+            fitter(MLPSoftmaxClassifier(**params), X_train, y_train),
+            accuracy_on(X_test, y_test),
+            "accuracy",
+            describe,
+            is_skneural=True,
+        ),
+        Candidate(
+            "sklearn MLPClassifier",
+            fitter(MLPClassifier(**params), X_train, y_train),
+            accuracy_on(X_test, y_test),
+            "accuracy",
+            describe,
+        ),
+    ]
+    if use_skorch:
+        peer = skorch_candidate(data, hidden, resolved_batch, epochs, dtype)
+        if peer is None:
+            print(f"  note: {workload} {dtype}: torch/skorch not importable, skipped")
+        else:
+            candidates.append(peer)
+    return candidates
 
 
 # ------------------------------------------------------------- workloads
@@ -349,87 +430,25 @@ def standardised_split(X, y, test_size, dtype):
     )
 
 
-def mlp_workload(
-    workload, dtype, data, hidden, batch_size, epochs, repeats, use_skorch
-):
-    """Rows of an MLP workload: BLAS floor, skneural, scikit-learn, skorch."""
-    X_train, X_test, y_train, y_test = data
-    n_classes = len(np.unique(y_train))
-    # Binary targets have one logistic output in both libraries.
-    n_outputs = 1 if n_classes == 2 else n_classes
-    resolved_batch = min(200, X_train.shape[0]) if batch_size == "auto" else batch_size
-    params = exact_epochs_mlp(hidden, batch_size, epochs)
-    floor_seconds, _ = median_time(
-        blas_floor(
-            (X_train.shape[1], *hidden, n_outputs),
-            X_train.shape[0],
-            resolved_batch,
-            epochs,
-            dtype,
-        ),
-        repeats,
-    )
-    rows = [
-        Row(workload, dtype, "BLAS floor (matmuls only)", floor_seconds, None, "", None)
-    ]
-    for name, estimator, mine in (
-        ("skneural MLPSoftmaxClassifier", MLPSoftmaxClassifier(**params), True),
-        ("sklearn MLPClassifier", MLPClassifier(**params), False),
-    ):
-        seconds, models = median_time(fitter(estimator, X_train, y_train), repeats)
-        rows.append(
-            Row(
-                workload,
-                dtype,
-                name,
-                seconds,
-                None,
-                "accuracy",
-                mean_score(models, lambda model: accuracy(model, X_test, y_test)),
-                note=f"mean accuracy of {len(models)} seeds; {models[-1].n_iter_} "
-                f"epochs, coefs {models[-1].coefs_[0].dtype}",
-                is_skneural=mine,
-            )
-        )
-    if use_skorch:
-        rows.append(
-            skorch_row(workload, dtype, data, hidden, resolved_batch, epochs, repeats)
-        )
-    return rows
-
-
 def run_w1(dtype, repeats, use_skorch):
     source, data = heart_disease_split(dtype)
     print(
-        f"  W1 data: {source}, {data[0].shape[0]} train / {data[1].shape[0]} test "
-        f"rows, {data[0].shape[1]} columns after preprocessing"
+        f"  W1 {dtype} data: {source}, {data[0].shape[0]} train / "
+        f"{data[1].shape[0]} test rows, {data[0].shape[1]} columns"
     )
-    rows = mlp_workload("W1", dtype, data, (100,), "auto", 200, repeats, use_skorch)
-    set_reference(rows, "sklearn MLPClassifier")
-    return rows
+    candidates = mlp_candidates(data, (100,), "auto", 200, dtype, use_skorch, "W1")
+    candidates[2].is_reference = True  # scikit-learn's MLPClassifier
+    return time_candidates("W1", dtype, candidates, repeats)
 
 
 def run_w2(dtype, repeats, use_skorch):
     X, y = make_classification(
-        70_000,
-        100,
-        n_informative=50,
-        n_redundant=0,
-        n_classes=10,
-        random_state=0,
+        70_000, 100, n_informative=50, n_redundant=0, n_classes=10, random_state=0
     )
     data = standardised_split(X, y, 10_000, dtype)
-    rows = mlp_workload("W2", dtype, data, (256, 256), 256, 5, repeats, use_skorch)
-    set_reference(rows, "BLAS floor (matmuls only)")
-    return rows
-
-
-def set_reference(rows, prefix):
-    """Mark the row whose name starts with ``prefix`` as the ratios' reference."""
-    (reference,) = [row for row in rows if row.name.startswith(prefix)]
-    reference.is_reference = True
-    for row in rows:
-        row.reference_seconds = reference.seconds
+    candidates = mlp_candidates(data, (256, 256), 256, 5, dtype, use_skorch, "W2")
+    candidates[0].is_reference = True  # the BLAS floor
+    return time_candidates("W2", dtype, candidates, repeats)
 
 
 def logistic_objective(coef, intercept, X, y, alpha):
@@ -440,13 +459,12 @@ def logistic_objective(coef, intercept, X, y, alpha):
     return mean_loss + 0.5 * alpha * float(coef @ coef) / X.shape[0]
 
 
-def calibrate_tol(make, X, y, objective, optimum):
+def calibrate_tol(make, X, y, gap_of):
     """The loosest ladder ``tol`` whose fit is within ``GAP`` of the optimum."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for tol in TOL_LADDER:
-            gap = objective(make(tol).fit(X, y)) - optimum
-            if gap <= GAP:
+            if gap_of(make(tol).fit(X, y)) <= GAP:
                 return tol, True
     return TOL_LADDER[-1], False
 
@@ -457,7 +475,7 @@ def run_w3(dtype, repeats, use_skorch):
         250_000, 100, n_informative=60, n_redundant=0, random_state=0
     )
     X_train, X_test, y_train, y_test = standardised_split(X, y, 50_000, dtype)
-    # The optimum of the data as the fits see them (rounded to dtype).
+    # The objective of the data as the fits see them (rounded to dtype).
     X_exact = X_train.astype(np.float64)
 
     def objective(model):
@@ -479,7 +497,17 @@ def run_w3(dtype, repeats, use_skorch):
                 )
             ),
         )
-    candidates = [
+
+    def gap_of(model):
+        return objective(model) - optimum
+
+    def describe(models):
+        gap = gap_of(models[-1])
+        n_iter = int(np.max(models[-1].n_iter_))
+        missed = " (NOT reached)" if gap > GAP else ""
+        return f"gap {gap:.1e}{missed}, {n_iter} iterations"
+
+    solvers = [
         (
             "skneural GDLogisticClassifier(lbfgs)",
             lambda tol: GDLogisticClassifier(alpha=alpha, tol=tol, max_iter=1000),
@@ -491,79 +519,65 @@ def run_w3(dtype, repeats, use_skorch):
             False,
         ),
     ]
-    rows = []
-    for name, make, mine in candidates:
-        tol, reached = calibrate_tol(make, X_train, y_train, objective, optimum)
-        seconds, models = median_time(fitter(make(tol), X_train, y_train), repeats)
-        model = models[-1]
-        gap = objective(model) - optimum
-        n_iter = int(np.max(model.n_iter_))
-        rows.append(
-            Row(
-                "W3",
-                dtype,
+    candidates = []
+    for name, make, mine in solvers:
+        tol, _ = calibrate_tol(make, X_train, y_train, gap_of)
+        candidates.append(
+            Candidate(
                 f"{name}, tol={tol:.0e}",
-                seconds,
-                None,
+                fitter(make(tol), X_train, y_train),
+                accuracy_on(X_test, y_test),
                 "accuracy",
-                accuracy(model, X_test, y_test),
-                note=f"gap {gap:.1e}{'' if reached else ' (NOT reached)'}, "
-                f"{n_iter} iterations",
+                describe,
+                is_reference=not mine,
                 is_skneural=mine,
             )
         )
     # SGD's objective is mean loss + alpha_sgd / 2 ||w||^2: alpha_sgd = alpha / n.
-    sgd = SGDClassifier(loss="log_loss", alpha=alpha / X_train.shape[0], random_state=0)
-    seconds, models = median_time(fitter(sgd, X_train, y_train), repeats)
-    model = models[-1]
-    gap = objective(model) - optimum
-    rows.append(
-        Row(
-            "W3",
-            dtype,
+    sgd = SGDClassifier(loss="log_loss", alpha=alpha / X_train.shape[0])
+    candidates.append(
+        Candidate(
             "sklearn SGDClassifier(log_loss), defaults",
-            seconds,
-            None,
+            fitter(sgd, X_train, y_train),
+            accuracy_on(X_test, y_test),
             "accuracy",
-            mean_score(models, lambda model: accuracy(model, X_test, y_test)),
-            note=f"gap {gap:.1e}{' (NOT reached)' if gap > GAP else ''}, "
-            f"{model.n_iter_} epochs",
+            describe,
         )
     )
-    set_reference(rows, "sklearn LogisticRegression")
-    return rows
+    return time_candidates("W3", dtype, candidates, repeats)
 
 
 def run_w4(dtype, repeats, use_skorch):
     X, y = make_regression(125_000, 50, n_informative=50, noise=10.0, random_state=0)
     X_train, X_test, y_train, y_test = standardised_split(X, y, 25_000, dtype)
     y_train, y_test = y_train.astype(dtype), y_test.astype(dtype)
-    candidates = [
-        ("skneural GDLinearRegressor(lbfgs)", GDLinearRegressor(), True),
-        ("sklearn LinearRegression", LinearRegression(), False),
-        ("sklearn Ridge(alpha=1)", Ridge(alpha=1.0), False),
-        ("sklearn SGDRegressor, defaults", SGDRegressor(random_state=0), False),
+
+    def r2(model):
+        return float(model.score(X_test, y_test))
+
+    def describe(models):
+        n_iter = getattr(models[-1], "n_iter_", None)
+        return "" if n_iter is None else f"{n_iter} iterations"
+
+    estimators = [
+        ("skneural GDLinearRegressor(lbfgs)", GDLinearRegressor()),
+        ("sklearn LinearRegression", LinearRegression()),
+        ("sklearn Ridge(alpha=1)", Ridge(alpha=1.0)),
+        ("sklearn SGDRegressor, defaults", SGDRegressor()),
     ]
-    rows = []
-    for name, estimator, mine in candidates:
-        seconds, models = median_time(fitter(estimator, X_train, y_train), repeats)
-        model = models[-1]
-        n_iter = getattr(model, "n_iter_", None)
-        rows.append(
-            Row(
-                "W4",
-                dtype,
-                name,
-                seconds,
-                None,
-                "R²",
-                mean_score(models, lambda model: model.score(X_test, y_test)),
-                note="" if n_iter is None else f"{n_iter} iterations",
-                is_skneural=mine,
-            )
+    candidates = [
+        Candidate(
+            name,
+            fitter(estimator, X_train, y_train),
+            r2,
+            "R²",
+            describe,
+            is_reference=name == "sklearn LinearRegression",
+            is_skneural=name.startswith("skneural"),
         )
-    set_reference(rows, "sklearn LinearRegression")
-    return rows
+        for name, estimator in estimators
+    ]
+    return time_candidates("W4", dtype, candidates, repeats)
 
 
 # ---------------------------------------------------------------- memory
@@ -584,8 +598,8 @@ MEMORY_CASES = {
     "skneural GDLogisticClassifier(sgd), 1 epoch": lambda: GDLogisticClassifier(
         solver="sgd", max_iter=1, random_state=0
     ),
-    "sklearn MLPClassifier(adam), 1 epoch": lambda: MLPClassifier(
-        hidden_layer_sizes=(100,), max_iter=1, random_state=0
+    "sklearn MLPClassifier(adam), 2 epochs": lambda: MLPClassifier(
+        hidden_layer_sizes=(100,), max_iter=2, random_state=0
     ),
 }
 # Cases whose added memory must stay within TARGETS["MEM"] of X.
@@ -615,7 +629,7 @@ def memory_child(case):
     estimator = MEMORY_CASES[case]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        # Import, BLAS thread start-up and buffers happen here, outside the window.
+        # Imports, BLAS threads and their buffers start here, outside the window.
         clone(estimator).fit(X[:5000], y[:5000])
         gc.collect()
         rss_before = _current_rss()
@@ -627,44 +641,35 @@ def memory_child(case):
         _, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     high_water = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(
-        json.dumps(
-            {
-                "case": case,
-                "x_bytes": X.nbytes,
-                "traced_peak": traced_peak,
-                # Valid when building X left no earlier high-water mark above it.
-                "rss_peak_added": max(
-                    0, high_water - max(rss_before, high_water_before)
-                ),
-                "seconds": seconds,
-            }
-        )
-    )
+    report = {
+        "case": case,
+        "x_bytes": X.nbytes,
+        "traced_peak": traced_peak,
+        # Valid as long as building X left no high-water mark above X itself.
+        "rss_peak_added": max(0, high_water - max(rss_before, high_water_before)),
+        "seconds": seconds,
+    }
+    print(json.dumps(report))
 
 
-def run_memory(repeats, use_skorch):
+def run_memory(threads):
     rows = []
     for case in MEMORY_CASES:
-        completed = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--memory-child", case],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        command = [sys.executable, os.path.abspath(__file__), "--memory-child", case]
+        if threads is not None:
+            command += ["--threads", str(threads)]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
         if completed.returncode:
             raise RuntimeError(f"memory child {case!r} failed:\n{completed.stderr}")
         report = json.loads(completed.stdout.strip().splitlines()[-1])
-        share = report["traced_peak"] / report["x_bytes"]
         rows.append(
             Row(
                 "MEM",
                 "float32",
                 case,
                 report["seconds"],
-                None,
-                "added / X",
-                share,
+                metric="added/X",
+                score=report["traced_peak"] / report["x_bytes"],
                 note=f"traced peak {report['traced_peak'] / 2**20:.0f} MiB, "
                 f"RSS high-water +{report['rss_peak_added'] / 2**20:.0f} MiB "
                 f"(X: {report['x_bytes'] / 2**20:.0f} MiB)",
@@ -675,23 +680,20 @@ def run_memory(repeats, use_skorch):
 
 
 # ------------------------------------------------------------- reporting
-def format_seconds(seconds):
-    return "—" if seconds is None else f"{seconds:.3f}"
-
-
 def format_table(rows):
     lines = [
         "| workload | dtype | implementation | time [s] | ratio | held-out | note |",
         "|---|---|---|---:|---:|---:|---|",
     ]
     for row in rows:
+        seconds = "—" if row.seconds is None else f"{row.seconds:.3f}"
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
         if row.is_reference:
             ratio += " (ref)"
         score = "—" if row.score is None else f"{row.metric} {row.score:.4f}"
         lines.append(
-            f"| {row.workload} | {row.dtype} | {row.name} | "
-            f"{format_seconds(row.seconds)} | {ratio} | {score} | {row.note} |"
+            f"| {row.workload} | {row.dtype} | {row.name} | {seconds} | {ratio} | "
+            f"{score} | {row.note} |"
         )
     return "\n".join(lines)
 
@@ -699,43 +701,32 @@ def format_table(rows):
 def check_targets(rows):
     """Lines comparing each measured ratio and score with its target."""
     checks = []
-    by_key = {}
+    groups = {}
     for row in rows:
-        by_key.setdefault((row.workload, row.dtype), []).append(row)
-    for (workload, dtype), group in by_key.items():
+        groups.setdefault((row.workload, row.dtype), []).append(row)
+    for (workload, dtype), group in groups.items():
         if workload == "MEM":
-            for row in group:
-                if row.is_skneural:
-                    checks.append(
-                        (
-                            f"MEM {row.name}: added memory / X",
-                            row.score,
-                            TARGETS["MEM"],
-                        )
-                    )
+            checks += [
+                (f"MEM {row.name}: added memory / X", row.score, TARGETS["MEM"])
+                for row in group
+                if row.is_skneural
+            ]
             continue
         mine = next(row for row in group if row.is_skneural)
+        peer = next(row for row in group if row.name.startswith(SCORE_PEERS[workload]))
         checks.append(
             (f"{workload} {dtype}: time ratio", mine.ratio, TARGETS[workload])
         )
-        peer_name = {
-            "W1": "sklearn MLPClassifier",
-            "W2": "sklearn MLPClassifier",
-            "W3": "sklearn LogisticRegression",
-            "W4": "sklearn LinearRegression",
-        }[workload]
-        peer = next(row for row in group if row.name.startswith(peer_name))
-        difference = abs(mine.score - peer.score)
         checks.append(
             (
-                f"{workload} {dtype}: |held-out score - sklearn's|",
-                difference,
+                f"{workload} {dtype}: |held-out score - scikit-learn's|",
+                abs(mine.score - peer.score),
                 SCORE_TOLERANCE,
             )
         )
         if workload == "W4":
-            same = round(mine.score, 4) == round(peer.score, 4)
-            checks.append((f"W4 {dtype}: R² equal to 4 decimals", float(not same), 0.0))
+            differ = round(mine.score, 4) != round(peer.score, 4)
+            checks.append((f"W4 {dtype}: R² differs at 4 decimals", float(differ), 0.0))
     lines = []
     for what, value, target in checks:
         verdict = "met" if value is not None and value <= target else "MISSED"
@@ -747,7 +738,7 @@ def check_targets(rows):
 def environment_lines():
     blas = [
         f"{info.get('internal_api')} {info.get('version')} "
-        f"({info.get('num_threads')} threads, {info.get('prefix')})"
+        f"({info.get('num_threads')} threads)"
         for info in threadpool_info()
         if info.get("user_api") == "blas"
     ]
@@ -782,7 +773,14 @@ def parse_args(argv):
         "--repeats",
         type=int,
         default=3,
-        help="timed fits per row after one warm-up fit; the median is reported",
+        help="timed rounds after one warm-up fit; the median is reported",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit BLAS, OpenMP and torch to this many threads (default: "
+        "the libraries' own choice)",
     )
     parser.add_argument(
         "--no-skorch", action="store_true", help="leave out the skorch rows"
@@ -799,9 +797,22 @@ def parse_args(argv):
         parser.error(f"unknown dtype(s) {unknown}; choose from {list(DTYPES)}")
     if args.repeats < 1:
         parser.error(f"--repeats must be >= 1, got {args.repeats}")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
     if args.memory_child is not None and args.memory_child not in MEMORY_CASES:
         parser.error(f"unknown memory case {args.memory_child!r}")
     return args
+
+
+def limit_threads(threads):
+    if threads is None:
+        return
+    threadpool_limits(threads)
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(threads)
 
 
 RUNNERS = {"W1": run_w1, "W2": run_w2, "W3": run_w3, "W4": run_w4}
@@ -809,6 +820,7 @@ RUNNERS = {"W1": run_w1, "W2": run_w2, "W3": run_w3, "W4": run_w4}
 
 def main(argv=None):
     args = parse_args(argv)
+    limit_threads(args.threads)
     if args.memory_child is not None:
         memory_child(args.memory_child)
         return
@@ -819,13 +831,16 @@ def main(argv=None):
     for workload in args.workloads:
         start = time.perf_counter()
         if workload == "MEM":
-            rows += run_memory(args.repeats, not args.no_skorch)
+            rows += run_memory(args.threads)
         else:
             for dtype in args.dtypes:
                 rows += RUNNERS[workload](dtype, args.repeats, not args.no_skorch)
         print(f"  {workload} done in {time.perf_counter() - start:.0f} s")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
-    print(f"\nMedian of {args.repeats} fits after a warm-up; ratio = time / (ref).\n")
+    print(
+        f"\nMedian of {args.repeats} interleaved rounds after a warm-up; "
+        "ratio = time / (ref).\n"
+    )
     print(format_table(rows))
     print("\nTargets:")
     for line in check_targets(rows):

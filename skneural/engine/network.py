@@ -494,6 +494,10 @@ def _dense_dot_into(left, right, out):
         # An outer product. NumPy's matmul takes a slow loop, not BLAS, for an
         # inner dimension of 1 (about 10x slower here); broadcasting does not.
         np.multiply(left, right, out=out)
+    elif right.shape[1] == 1:
+        # One output column: a matrix-vector product. Threaded OpenBLAS runs
+        # it 3-12x faster as gemv than as a one-column gemm.
+        np.matmul(left, right[:, 0], out=out[:, 0])
     else:
         np.matmul(left, right, out=out)
 
