@@ -177,8 +177,7 @@ class SquaredError(Loss):
         if not compute_loss:
             return None
         if sample_weight is None:
-            flat = residual.reshape(-1)
-            return 0.5 * float(np.dot(flat, flat))
+            return 0.5 * _sum_of_squares(residual)
         squares = np.einsum("ij,ij->i", residual, residual)
         return 0.5 * _weighted_total(squares, sample_weight)
 
@@ -307,13 +306,32 @@ class MultinomialLogLoss(Loss):
 
 
 def _weighted_total(values, sample_weight):
-    """Return ``sum_i s_i sum_k values_ik`` for values of shape (n,) or (n, k)."""
+    """Return ``sum_i s_i sum_k values_ik`` for values of shape (n,) or (n, k).
+
+    float32 values are summed in float64. Rounded to float32, a sum of 1e5
+    losses moves in steps of ~1e-7 of itself, coarser than the decreases an
+    L-BFGS line search looks for near the optimum, which then needs several
+    times more evaluations.
+    """
+    if values.dtype != np.float64:
+        if sample_weight is None:
+            return float(values.sum(dtype=np.float64))
+        subscripts = "ij,i->" if values.ndim == 2 else "i,i->"
+        return float(np.einsum(subscripts, values, sample_weight, dtype=np.float64))
     if sample_weight is None:
         return float(values.sum())
     if values.ndim == 2 and values.shape[1] == 1:
         # A (n, 1) operand sends matmul down a slow non-BLAS path.
         values = values[:, 0]
     return float(np.sum(sample_weight @ values))
+
+
+def _sum_of_squares(values):
+    """Return the sum of squares of a contiguous array, in float64 (see above)."""
+    flat = values.reshape(-1)
+    if flat.dtype == np.float64:
+        return float(np.dot(flat, flat))
+    return float(np.einsum("i,i->", flat, flat, dtype=np.float64))
 
 
 LOSSES = {

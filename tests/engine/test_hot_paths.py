@@ -127,3 +127,23 @@ def test_training_pass_allocates_nothing_of_a_hidden_layers_size(
     # buffers are allowed; a hidden layer's temporary, even a boolean mask of
     # n_rows * width bytes, is not.
     assert peak < n_rows * width // 2
+
+
+@pytest.mark.parametrize("loss_name", ["squared_error", "binary_log_loss"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_float32_loss_sums_are_accumulated_in_float64(loss_name, weighted):
+    # A float32 total of 1e5 losses is rounded to ~6e-8 of itself, coarser
+    # than the decreases an L-BFGS line search compares near the optimum.
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(100_000, 1)).astype(np.float32)
+    y = rng.random((100_000, 1)) > 0.5
+    if loss_name == "squared_error":
+        y = rng.normal(size=(100_000, 1)).astype(np.float32)
+    weights = rng.uniform(0.5, 2, 100_000).astype(np.float32)
+    loss = Network((1, 1), "identity", loss_name).loss
+    loss_sum, _ = loss.loss_gradient(raw, y, weights if weighted else None)
+    # The exact total of the same float32 inputs, from float64 arithmetic.
+    exact = loss.pointwise(raw.astype(np.float64), y.astype(np.float64))
+    expected = float(exact @ weights) if weighted else float(exact.sum())
+    assert isinstance(loss_sum, float)
+    assert loss_sum == pytest.approx(expected, rel=5e-9)
