@@ -1,0 +1,278 @@
+"""What each engine optimisation is worth: the previous code against the current.
+
+Each line times one hot-path operation both ways on the same arrays, at the
+sizes of the workloads in ``bench_training.py`` (W1: batch 200 x 100 hidden
+units, float64; W2: batch 256 x 256 units and 94,730 weights, float32; W3:
+200,000 x 100 logistic regression, float64), and prints the ratio
+after / before. "Before" is the code the engine had; "after" calls the engine
+itself where the operation is one of its functions.
+
+Times are the minimum over repeats of the CPU time of this process, which a
+busy shared machine disturbs less than wall time; by default BLAS runs on
+one thread (``--threads`` changes that).
+
+    python benchmarks/bench_engine_kernels.py [--threads N]
+"""
+
+import argparse
+import time
+import timeit
+
+import numpy as np
+from scipy.special import expit
+from threadpoolctl import threadpool_limits
+
+from skneural.engine import Network
+from skneural.engine.activations import ReLU, Tanh
+from skneural.engine.losses import BinaryLogLoss, MultinomialLogLoss
+from skneural.engine.network import _column_sums_into, _dense_dot_into
+from skneural.engine.optimizers import Adam
+
+
+def cpu_time(function, number):
+    """Minimum CPU time of one call, in microseconds."""
+    runs = timeit.repeat(function, number=number, repeat=7, timer=time.process_time)
+    return min(runs) / number * 1e6
+
+
+def compare(name, before, after, number):
+    before_us, after_us = cpu_time(before, number), cpu_time(after, number)
+    print(
+        f"| {name} | {before_us:,.1f} | {after_us:,.1f} | {after_us / before_us:.2f} |"
+    )
+
+
+def relu_derivative(rows, units, dtype):
+    rng = np.random.default_rng(0)
+    a = np.maximum(rng.standard_normal((rows, units)), 0).astype(dtype)
+    delta = rng.standard_normal((rows, units)).astype(dtype)
+    scratch = np.empty_like(delta)
+    relu = ReLU()
+
+    def before():
+        delta[a <= 0] = 0
+
+    def after():
+        relu.multiply_derivative(delta, None, a, scratch=scratch)
+
+    return before, after
+
+
+def tanh_derivative(rows, units, dtype):
+    rng = np.random.default_rng(0)
+    a = np.tanh(rng.standard_normal((rows, units))).astype(dtype)
+    delta = rng.standard_normal((rows, units)).astype(dtype)
+    scratch = np.empty_like(delta)
+    tanh = Tanh()
+
+    def before():
+        np.multiply(delta, 1 - a * a, out=delta)
+
+    def after():
+        tanh.multiply_derivative(delta, None, a, scratch=scratch)
+
+    return before, after
+
+
+def outer_product(rows, units, dtype):
+    rng = np.random.default_rng(0)
+    delta = rng.standard_normal((rows, 1)).astype(dtype)
+    coef = rng.standard_normal((units, 1)).astype(dtype)
+    out = np.empty((rows, units), dtype)
+
+    def before():
+        np.matmul(delta, coef.T, out=out)
+
+    def after():
+        _dense_dot_into(delta, coef.T, out)
+
+    return before, after
+
+
+def column_sums(rows, units, dtype):
+    rng = np.random.default_rng(0)
+    delta = rng.standard_normal((rows, units)).astype(dtype)
+    ones, out = np.ones(rows, dtype), np.empty(units, dtype)
+
+    def before():
+        np.sum(delta, axis=0, out=out)
+
+    def after():
+        _column_sums_into(delta, ones, out)
+
+    return before, after
+
+
+def binary_loss(rows, dtype):
+    rng = np.random.default_rng(0)
+    raw = (3 * rng.standard_normal((rows, 1))).astype(dtype)
+    y = rng.random((rows, 1)) > 0.5
+    out = np.empty_like(raw)
+    loss = BinaryLogLoss()
+
+    def before():
+        pointwise = (np.logaddexp(0, raw) - y * raw).sum(axis=1)
+        float(pointwise.sum())
+        expit(raw, out=out)
+        np.subtract(out, y, out=out)
+
+    def after():
+        loss.loss_gradient(raw, y, out=out)
+
+    return before, after
+
+
+def multinomial_loss(rows, classes, dtype):
+    from scipy.special import logsumexp
+
+    from skneural.engine.activations import softmax
+
+    rng = np.random.default_rng(0)
+    raw = rng.standard_normal((rows, classes)).astype(dtype)
+    y = np.eye(classes, dtype=bool)[rng.integers(0, classes, rows)]
+    out = np.empty_like(raw)
+    loss = MultinomialLogLoss()
+
+    def before():
+        float((logsumexp(raw, axis=1) - np.einsum("ij,ij->i", y, raw)).sum())
+        np.copyto(out, raw)
+        softmax(out)
+        np.subtract(out, y, out=out)
+
+    def after():
+        loss.loss_gradient(raw, y, out=out)
+
+    return before, after
+
+
+def one_column_products(rows, features, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, features)).astype(dtype)
+    coef = rng.standard_normal((features, 1)).astype(dtype)
+    delta = rng.standard_normal((rows, 1)).astype(dtype)
+    raw, grad = np.empty((rows, 1), dtype), np.empty((features, 1), dtype)
+
+    def before():
+        np.matmul(X, coef, out=raw)
+        np.matmul(X.T, delta, out=grad)
+
+    def after():
+        _dense_dot_into(X, coef, raw)
+        _dense_dot_into(X.T, delta, grad)
+
+    return before, after
+
+
+def adam_step(n_params, dtype):
+    rng = np.random.default_rng(0)
+    params = rng.standard_normal(n_params).astype(dtype)
+    grad = rng.standard_normal(n_params).astype(dtype)
+    adam = Adam()
+    state = adam.init(params)
+
+    def before():
+        # The previous step size was a NumPy float64 scalar.
+        state.t += 1
+        m, v, scratch = state.first_moment, state.second_moment, state.scratch
+        m *= adam.beta_1
+        np.multiply(grad, 1.0 - adam.beta_1, out=scratch)
+        m += scratch
+        v *= adam.beta_2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - adam.beta_2
+        v += scratch
+        step = 1e-3 * np.sqrt(1.0 - adam.beta_2**state.t) / (1.0 - adam.beta_1**state.t)
+        np.sqrt(v, out=scratch)
+        scratch += adam.epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= step
+        np.subtract(params, scratch, out=params)
+
+    def after():
+        adam.update(params, grad, state, 1e-3)
+
+    return before, after
+
+
+def layer_views(layer_sizes, dtype):
+    network = Network(layer_sizes, "relu", "binary_log_loss")
+    params = np.zeros(network.n_params, dtype)
+    workspace = network.workspace(8, dtype)
+
+    def before():
+        network.coefs(params)
+        network.intercepts(params)
+
+    def after():
+        network._layer_views(params, workspace)
+
+    return before, after
+
+
+def batch_gather(rows, features, batch, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, features)).astype(dtype)
+    order = rng.permutation(rows)[:batch]
+    out = np.empty((batch, features), dtype)
+
+    def before():
+        np.take(X, order, axis=0, out=out)
+
+    def after():
+        X.take(order, axis=0, out=out, mode="clip")
+
+    return before, after
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    args = parser.parse_args()
+    f64, f32 = np.float64, np.float32
+    cases = [
+        ("ReLU derivative, W1 (200 x 100, float64)", relu_derivative(200, 100, f64)),
+        ("ReLU derivative, W2 (256 x 256, float32)", relu_derivative(256, 256, f32)),
+        ("tanh derivative, W2 (256 x 256, float32)", tanh_derivative(256, 256, f32)),
+        (
+            "outer product delta @ coef.T, W1 output (200 x 1 x 100)",
+            outer_product(200, 100, f64),
+        ),
+        ("intercept gradient, W2 (256 x 256, float32)", column_sums(256, 256, f32)),
+        (
+            "binary log-loss and gradient, W1 batch (200, float64)",
+            binary_loss(200, f64),
+        ),
+        (
+            "binary log-loss and gradient, W3 (200,000, float64)",
+            binary_loss(200_000, f64),
+        ),
+        (
+            "softmax log-loss and gradient, W2 batch (256 x 10, float32)",
+            multinomial_loss(256, 10, f32),
+        ),
+        (
+            "X @ w and X.T @ delta, W3 (200,000 x 100, float64)",
+            one_column_products(200_000, 100, f64),
+        ),
+        ("Adam step, W2 (94,730 float32)", adam_step(94_730, f32)),
+        ("Adam step, W1 (2,001 float64)", adam_step(2_001, f64)),
+        (
+            "per-layer views of params, W2 network",
+            layer_views((100, 256, 256, 10), f32),
+        ),
+        (
+            "batch gather, W1 (200 of 227 x 19, float64)",
+            batch_gather(227, 19, 200, f64),
+        ),
+    ]
+    print(f"BLAS threads: {args.threads}; CPU microseconds per call, minimum of 7.\n")
+    print("| operation | before [us] | after [us] | after / before |")
+    print("|---|---:|---:|---:|")
+    with threadpool_limits(args.threads):
+        for name, (before, after) in cases:
+            number = 20 if "200,000" in name else 2000
+            compare(name, before, after, number)
+
+
+if __name__ == "__main__":
+    main()
