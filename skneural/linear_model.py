@@ -2,14 +2,11 @@
 
 import numpy as np
 
-from ._base import (
-    BaseGradientDescent,
-    GradientDescentClassifierMixin,
-    GradientDescentRegressorMixin,
-    store_init_arguments,
-)
+from ._base import BaseGradientDescent, store_init_arguments
+from ._classifier import GradientDescentClassifierMixin
 from ._compat import StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
+from ._regressor import GradientDescentRegressorMixin
 
 __all__ = ["GDLinearRegressor", "GDLogisticClassifier"]
 

@@ -4,14 +4,11 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._base import (
-    BaseGradientDescent,
-    GradientDescentClassifierMixin,
-    GradientDescentRegressorMixin,
-    store_init_arguments,
-)
+from ._base import BaseGradientDescent, store_init_arguments
+from ._classifier import GradientDescentClassifierMixin
 from ._compat import Interval, InvalidParameterError, StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
+from ._regressor import GradientDescentRegressorMixin
 from .engine.activations import ACTIVATIONS, Activation
 from .engine.initializers import INITIALIZERS, Initializer
 

@@ -1,0 +1,99 @@
+"""Target handling and prediction shared by the regressors."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
+
+from ._base import restore_on_error
+from ._compat import (
+    _fit_context,
+    with_callbacks,
+)
+from .engine.activations import OUTPUT_FUNCTIONS
+
+
+class GradientDescentRegressorMixin(RegressorMixin):
+    """Target handling and prediction for the regressors."""
+
+    _y_numeric = True
+
+    def _encode_validation_targets(self, y, dtype):
+        Y = self._encode_targets(y, reset=False, incremental=False, dtype=dtype)
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {Y.shape[1]} outputs, the training targets "
+                f"{self.n_outputs_}."
+            )
+        return Y
+
+    def _encode_targets(self, y, *, reset, incremental, dtype):
+        # Targets take the dtype of X so float32 data train in float32 end to end.
+        y = np.asarray(y, dtype=dtype)
+        if self._loss_requires_non_negative() and np.any(y < 0):
+            raise ValueError(
+                f"loss={self.loss!r} requires non-negative targets, but y has "
+                "negative values."
+            )
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def _loss_requires_non_negative(self):
+        return self.loss == "poisson"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = self._loss_requires_non_negative()
+        return tags
+
+    def _loss_name(self):
+        return self.loss
+
+    def _validation_score(self, raw, y, sample_weight):
+        prediction = OUTPUT_FUNCTIONS[self.out_activation_](raw)
+        if not np.isfinite(prediction).all():
+            return np.nan
+        if self.n_outputs_ == 1:
+            prediction = prediction.ravel()
+        return r2_score(y, prediction, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values.
+        """
+        raw = self._raw_output(X)
+        prediction = OUTPUT_FUNCTIONS[self.out_activation_](raw)
+        if self.n_outputs_ == 1:
+            return prediction.ravel()
+        return prediction
+
+    @available_if(lambda est: est._check_solver())
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
+    @restore_on_error
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
