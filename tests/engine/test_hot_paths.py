@@ -147,3 +147,28 @@ def test_float32_loss_sums_are_accumulated_in_float64(loss_name, weighted):
     expected = float(exact @ weights) if weighted else float(exact.sum())
     assert isinstance(loss_sum, float)
     assert loss_sum == pytest.approx(expected, rel=5e-9)
+
+
+@pytest.mark.parametrize("layout", ["new", "raw itself", "strided"])
+def test_softmax_loss_whatever_buffer_it_writes_to(layout):
+    # The row maxima go through the output buffer when it can hold a
+    # transposed copy of the logits, and through a plain reduction otherwise.
+    rng = np.random.default_rng(0)
+    raw = rng.normal(scale=30, size=(50, 7))
+    y = np.eye(7, dtype=bool)[rng.integers(0, 7, 50)]
+    loss = Network((1, 7), "identity", "multinomial_log_loss").loss
+    expected_sum = loss.pointwise(raw, y).sum()
+    expected = np.exp(raw - raw.max(axis=1, keepdims=True))
+    expected = expected / expected.sum(axis=1, keepdims=True) - y
+    work = raw.copy()
+    out = {
+        "new": None,
+        "raw itself": work,
+        "strided": np.empty((50, 14))[:, ::2],
+    }[layout]
+    loss_sum, gradient = loss.loss_gradient(
+        work, y, out=out, compute_loss=layout != "raw itself"
+    )
+    assert_allclose(gradient, expected, atol=1e-15)
+    if layout != "raw itself":
+        assert loss_sum == pytest.approx(expected_sum, rel=1e-12)
