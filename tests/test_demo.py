@@ -73,6 +73,9 @@ def test_plot_option_saves_a_figure(tmp_path, capsys):
     ],
 )
 def test_bad_arguments_exit_with_a_message(argv, message, capsys):
+    if "--plot" in argv:
+        # Without the plots extra the demo stops earlier, on matplotlib.
+        pytest.importorskip("matplotlib")
     with pytest.raises(SystemExit) as raised:
         demo.main(argv)
     assert raised.value.code == 2

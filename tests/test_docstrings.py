@@ -222,6 +222,10 @@ def test_feature_names_in_is_documented_and_set(name, Estimator):
 
 
 # ----------------------------------------------------------------- doctests
+# Modules whose examples draw or load with an optional extra.
+EXAMPLE_EXTRAS = {"skneural.inspection": ("matplotlib",)}
+
+
 def doctest_modules():
     return [name for name in public_module_names() if optional_import(name) is not None]
 
@@ -229,6 +233,8 @@ def doctest_modules():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("module_name", doctest_modules())
 def test_docstring_examples_run(module_name):
+    for extra in EXAMPLE_EXTRAS.get(module_name, ()):
+        pytest.importorskip(extra)
     module = optional_import(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(
