@@ -35,7 +35,7 @@ the timing. The optimum is the lower objective of two float64 fits with
 ``tol=1e-10`` on the same (dtype-rounded) data.
 
 Run ``python benchmarks/bench_training.py --help`` for the options. The full
-run takes about 15 minutes on two idle cores.
+run takes about 4 minutes on two cores; results are in benchmarks/README.md.
 """
 
 import argparse
