@@ -1,9 +1,10 @@
 """The dependency rules of the style guide, checked on the sources and at run time.
 
 - ``skneural.engine`` never imports scikit-learn, nor the estimator layer.
-- The leaf modules (``activations``, ``losses``, ``initializers``,
+- The leaf modules (``blas``, ``activations``, ``losses``, ``initializers``,
   ``schedules``, ``optimizers``) import no other skneural module, except
-  ``losses`` which imports ``activations``.
+  ``losses`` which imports ``activations`` and ``optimizers`` which imports
+  ``blas``.
 - Above them, ``hashing`` -> ``dropout`` -> ``network`` -> ``objective`` ->
   ``stopping`` -> ``training``: a module imports only modules before it.
 - Only ``skneural/_compat.py`` imports private scikit-learn API.
@@ -23,11 +24,12 @@ import skneural
 PACKAGE = Path(skneural.__file__).parent
 ENGINE = PACKAGE / "engine"
 LEAVES = {
+    "blas": set(),
     "activations": set(),
     "losses": {"activations"},
     "initializers": set(),
     "schedules": set(),
-    "optimizers": set(),
+    "optimizers": {"blas"},
 }
 # Each engine module may import only modules earlier in this order.
 LAYERS = [

@@ -17,6 +17,7 @@ from itertools import pairwise
 import numpy as np
 
 from .activations import OUTPUT_FUNCTIONS, get_activation
+from .blas import add_to_rows
 from .dropout import dropout_mask
 from .hashing import row_keys
 from .initializers import get_initializer
@@ -68,7 +69,8 @@ class Workspace:
             self.scratch = [
                 flat[: n_rows * units].reshape(n_rows, units) for units in hidden
             ]
-        # Intercept gradients are column sums, taken as a product with ones.
+        # Intercepts are added as a rank-one update with ones, and their
+        # gradients are column sums, taken as a product with ones.
         self.ones = np.ones(n_rows, dtype)
         # Per-layer views of the parameter and gradient arrays, by array id: a
         # training loop passes the same two arrays at every step.
@@ -316,7 +318,7 @@ class Network:
             else:
                 target = workspace.activations[layer][:n_rows]
             _dot_into(layer_input, coef, target)
-            target += intercept
+            add_to_rows(target, intercept, workspace.ones[:n_rows])
             if layer < last:
                 layer_input = activation.forward(
                     target, workspace.activations[layer][:n_rows]

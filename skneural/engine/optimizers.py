@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .blas import axpy
+
 __all__ = [
     "OPTIMIZERS",
     "SGD",
@@ -69,18 +71,15 @@ class Optimizer:
 
 @dataclass
 class SGDState:
-    """State of :class:`SGD`: the velocity and a scratch buffer.
+    """State of :class:`SGD`: the velocity.
 
     Attributes
     ----------
     velocity : ndarray of shape (n_params,)
         The momentum's running update.
-    scratch : ndarray of shape (n_params,)
-        Work buffer, so that a step allocates nothing.
     """
 
     velocity: np.ndarray
-    scratch: np.ndarray
 
 
 class SGD(Optimizer):
@@ -104,20 +103,19 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def init(self, params):  # noqa: D102
-        return SGDState(np.zeros_like(params), np.empty_like(params))
+        return SGDState(np.zeros_like(params))
 
     def update(self, params, grad, state, learning_rate):  # noqa: D102
-        velocity, step = state.velocity, state.scratch
-        np.multiply(grad, learning_rate, out=step)
+        learning_rate = float(learning_rate)
         if self.momentum == 0.0:
-            params -= step
+            axpy(-learning_rate, grad, params)
             return
+        velocity = state.velocity
         velocity *= self.momentum
-        velocity -= step
+        axpy(-learning_rate, grad, velocity)
         if self.nesterov:
-            np.multiply(velocity, self.momentum, out=grad)
-            grad -= step
-            params += grad
+            axpy(self.momentum, velocity, params)
+            axpy(-learning_rate, grad, params)
         else:
             params += velocity
 
@@ -131,9 +129,9 @@ class AdamState:
     t : int
         Number of steps taken, for the bias correction.
     first_moment : ndarray of shape (n_params,)
-        Running average of the gradient.
+        Running average of the gradient, divided by ``1 - beta_1``.
     second_moment : ndarray of shape (n_params,)
-        Running average of the squared gradient.
+        Running average of the squared gradient, divided by ``1 - beta_2``.
     scratch : ndarray of shape (n_params,)
         Work buffer, so that a step allocates nothing.
     """
@@ -164,33 +162,46 @@ class Adam(Optimizer):
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
 
+    @property
+    def _moment_scale(self):
+        return (1.0 - self.beta_1) / math.sqrt(1.0 - self.beta_2)
+
+    @property
+    def _epsilon_scaled(self):
+        return self.epsilon / math.sqrt(1.0 - self.beta_2)
+
     def init(self, params):  # noqa: D102
         return AdamState(
             0, np.zeros_like(params), np.zeros_like(params), np.empty_like(params)
         )
 
     def _adam_step(self, params, grad, state, learning_rate):
+        # The moments are kept divided by (1 - beta): m' = beta_1 m' + g and
+        # v' = beta_2 v' + g^2 save a scaling pass each, and the factors move
+        # into the step size and epsilon, since
+        #   m / (sqrt(v) + eps) = (1 - beta_1) / sqrt(1 - beta_2)
+        #                         * m' / (sqrt(v') + eps / sqrt(1 - beta_2)).
+        # Each line below is one pass over the parameters; the square root is
+        # the costliest (4x a multiplication in float64).
         state.t += 1
         m, v, scratch = state.first_moment, state.second_moment, state.scratch
         m *= self.beta_1
-        np.multiply(grad, 1.0 - self.beta_1, out=scratch)
-        m += scratch
-        v *= self.beta_2
+        m += grad
         np.multiply(grad, grad, out=scratch)
-        scratch *= 1.0 - self.beta_2
+        v *= self.beta_2
         v += scratch
-        # A Python float, not a NumPy float64 scalar: that would make the
-        # float32 update below compute in float64 (7x slower on 1e5 weights).
+        np.sqrt(v, out=scratch)
+        scratch += self._epsilon_scaled
+        np.divide(m, scratch, out=scratch)
+        # A Python float, not a NumPy float64 scalar: that would make a
+        # float32 update compute in float64 (7x slower on 1e5 weights).
         step_size = (
             float(learning_rate)
+            * self._moment_scale
             * math.sqrt(1.0 - self.beta_2**state.t)
             / (1.0 - self.beta_1**state.t)
         )
-        np.sqrt(v, out=scratch)
-        scratch += self.epsilon
-        np.divide(m, scratch, out=scratch)
-        scratch *= step_size
-        params -= scratch
+        axpy(-step_size, scratch, params)
 
     def update(self, params, grad, state, learning_rate):  # noqa: D102
         self._adam_step(params, grad, state, learning_rate)
@@ -279,8 +290,7 @@ class RMSprop(Optimizer):
         np.sqrt(acc, out=scratch)
         scratch += self.epsilon
         np.divide(grad, scratch, out=scratch)
-        scratch *= learning_rate
-        params -= scratch
+        axpy(-float(learning_rate), scratch, params)
 
 
 class Adagrad(Optimizer):
@@ -307,8 +317,7 @@ class Adagrad(Optimizer):
         np.sqrt(acc, out=scratch)
         scratch += self.epsilon
         np.divide(grad, scratch, out=scratch)
-        scratch *= learning_rate
-        params -= scratch
+        axpy(-float(learning_rate), scratch, params)
 
 
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}

@@ -146,6 +146,48 @@ def test_divergence_restores_the_last_finite_parameters():
     assert_array_equal(result.params, finite[-1])
 
 
+class CountingObjective(Objective):
+    """An objective that counts its full-data loss evaluations."""
+
+    evaluations = 0
+
+    def loss(self, params, X, y, sample_weight=None):
+        self.evaluations += 1
+        return super().loss(params, X, y, sample_weight)
+
+
+def test_a_falling_loss_skips_the_start_loss_pass():
+    X, y = regression_problem(n_samples=60)
+    objective = CountingObjective(Network((3, 6, 1), "tanh", "squared_error"))
+    start = objective.network.initialize(np.random.default_rng(0))
+    result = run(objective, start, X, y, batch_size=10, max_iter=10)
+    assert result.loss_curve[-1] < result.loss_curve[0]
+    assert not result.diverged
+    assert objective.evaluations == 0
+
+
+def test_a_rising_loss_is_judged_against_the_start_loss_of_all_the_data():
+    X, y = regression_problem(n_samples=60)
+    objective = CountingObjective(Network((3, 6, 1), "tanh", "squared_error"))
+    start = objective.network.initialize(np.random.default_rng(0))
+    # Adam's steps are bounded by the rate, so a huge rate lifts the loss
+    # far above its start without overflowing.
+    result = run(
+        objective,
+        start.copy(),
+        X,
+        y,
+        batch_size=10,
+        max_iter=10,
+        optimizer=Adam(),
+        schedule=Constant(100.0),
+    )
+    assert objective.evaluations == 1
+    start_loss = Objective(objective.network).loss(start, X, y)
+    assert result.loss_curve[-1] > 10 * start_loss
+    assert result.diverged and f"{start_loss:.3g}" in result.message
+
+
 def test_train_lbfgs_reaches_the_least_squares_optimum():
     X, y = regression_problem()
     network = Network((3, 1), "identity", "squared_error")
