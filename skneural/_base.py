@@ -237,11 +237,14 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             reset=first_pass,
             y_numeric=self._y_numeric,
         )
+        X = _aligned(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            sample_weight = _aligned(
+                _check_sample_weight(
+                    sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+                )
             )
         Y = self._encode_targets(
             y, reset=first_pass, incremental=incremental, dtype=X.dtype
@@ -391,12 +394,14 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         elif X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
         else:
-            X_val = validate_data(
-                self,
-                X_val,
-                accept_sparse=["csr", "csc"],
-                dtype=X.dtype,
-                reset=False,
+            X_val = _aligned(
+                validate_data(
+                    self,
+                    X_val,
+                    accept_sparse=["csr", "csc"],
+                    dtype=X.dtype,
+                    reset=False,
+                )
             )
             y_val = _check_y(y_val, multi_output=True, y_numeric=self._y_numeric)
             if y_val.ndim == 2 and y_val.shape[1] == 1:
@@ -592,12 +597,14 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     # ------------------------------------------------------------ prediction
     def _raw_output(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
+        X = _aligned(
+            validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
         )
         return self._network.predict_raw_layers(self.coefs_, self.intercepts_, X)
 
@@ -613,6 +620,19 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _aligned(array):
+    """Return ``array``, or an aligned copy of a dense array that is not aligned.
+
+    An array unpickled from a byte stream, as Dask ships them, can start at
+    any byte. NumPy then multiplies it without BLAS: slower, and summing in
+    another order, so that a fit on a Dask worker would differ in the last
+    bits from the same fit here.
+    """
+    if isinstance(array, np.ndarray) and not array.flags.aligned:
+        return np.require(array, requirements="A")
+    return array
 
 
 def store_init_arguments(estimator, arguments):

@@ -28,6 +28,7 @@ __all__ = [
     "_check_sample_weight",
     "_check_y",
     "_fit_context",
+    "has_callbacks",
     "validate_parameters",
     "with_callbacks",
 ]
@@ -45,6 +46,27 @@ def validate_parameters(estimator):
         The estimator to check.
     """
     estimator._validate_params()
+
+
+def has_callbacks(estimator):
+    """Whether any callback can see ``estimator``'s fit.
+
+    True when callbacks are set on it (directly or propagated by a
+    meta-estimator) or when it runs as a task of a meta-estimator's fit.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator being fitted.
+
+    Returns
+    -------
+    has_callbacks : bool
+        Whether per-epoch callback tasks have anyone to report to.
+    """
+    return bool(getattr(estimator, "_skl_callbacks", None)) or hasattr(
+        estimator, "_parent_callback_ctx"
+    )
 
 
 try:  # scikit-learn >= 1.9 has an experimental callback API.

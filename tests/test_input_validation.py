@@ -656,3 +656,33 @@ def test_failed_fit_keeps_feature_names(cls):
         X_check=frame,
     )
     assert_array_equal(estimator.feature_names_in_, frame.columns)
+
+
+# ------------------------------------------------ misaligned but valid input
+def misaligned(array, offset=1):
+    """A copy of ``array`` whose buffer starts ``offset`` bytes off alignment."""
+    buffer = np.zeros(array.nbytes + 16, np.uint8)
+    view = buffer[offset : offset + array.nbytes].view(array.dtype)
+    view = view.reshape(array.shape)
+    view[...] = array
+    assert not view.flags.aligned
+    return view
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_misaligned_input_fits_and_predicts_as_aligned_input(cls, solver):
+    # Arrays unpickled from a byte stream (as Dask ships them) can start at
+    # any byte. NumPy multiplies such arrays without BLAS, in another order,
+    # so unless they are realigned a fit there differs in its last bits.
+    X, y, sample_weight = make_data(cls)
+    aligned = make_estimator(cls, solver=solver).fit(X, y, sample_weight)
+    shifted = make_estimator(cls, solver=solver).fit(
+        misaligned(X), misaligned(y), misaligned(sample_weight)
+    )
+    for name in ("coefs_", "intercepts_"):
+        for want, got in zip(
+            getattr(aligned, name), getattr(shifted, name), strict=True
+        ):
+            assert_array_equal(got, want)
+    assert_array_equal(shifted.predict(misaligned(X)), aligned.predict(X))

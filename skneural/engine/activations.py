@@ -39,6 +39,8 @@ _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 # Largest array of zeros that _zeros keeps, in values (8 MiB in float64).
 _ZEROS_LIMIT = 1 << 20
+# Read-only zeros by (shape, dtype): a training loop asks for a few shapes
+# thousands of times, and a dictionary hit costs less than making a view.
 _zeros_cache = {}
 
 
@@ -46,20 +48,21 @@ def _zeros(like):
     """Return zeros to compare ``like`` with: an array of its shape, or 0.
 
     ``np.maximum(z, 0)`` broadcasts the scalar and misses NumPy's SIMD loop:
-    it is 3-4x slower than against an array of zeros of z's shape. The zeros
-    are views of one read-only buffer per dtype, grown on demand up to
-    :data:`_ZEROS_LIMIT` values; beyond that the scalar's cost is small
-    beside the memory traffic.
+    it is 3-4x slower than against an array of zeros of z's shape. Arrays of
+    more than :data:`_ZEROS_LIMIT` values get the scalar, whose cost is then
+    small beside the memory traffic.
     """
-    size = like.size
-    if size > _ZEROS_LIMIT:
-        return 0
-    zeros = _zeros_cache.get(like.dtype)
-    if zeros is None or zeros.size < size:
-        zeros = np.zeros(max(size, 1 << 12), like.dtype)
+    key = (like.shape, like.dtype)
+    zeros = _zeros_cache.get(key)
+    if zeros is None:
+        if like.size > _ZEROS_LIMIT:
+            return 0
+        if len(_zeros_cache) >= 64:
+            _zeros_cache.clear()
+        zeros = np.zeros(like.shape, like.dtype)
         zeros.flags.writeable = False
-        _zeros_cache[like.dtype] = zeros
-    return zeros[:size].reshape(like.shape)
+        _zeros_cache[key] = zeros
+    return zeros
 
 
 class Activation:

@@ -23,7 +23,7 @@ from .hashing import row_keys
 from .initializers import get_initializer
 from .losses import get_loss
 
-__all__ = ["Network", "Workspace"]
+__all__ = ["Network", "RowViews", "Workspace"]
 
 # Values of the widest hidden layer that a prediction holds at a time.
 _BLOCK_VALUES = 1 << 22
@@ -91,6 +91,85 @@ class Workspace:
             if n_features_batch is None
             else np.empty((n_rows, n_features_batch), dtype)
         )
+        self._keep_input = network.activation.needs_input
+        self._rows = {}
+
+    def rows(self, n_rows):
+        """Return views of the buffers' leading ``n_rows`` rows, made once per size.
+
+        A training epoch has at most two batch sizes, and slicing a dozen
+        buffers for every batch costs more than a small layer's arithmetic.
+
+        Parameters
+        ----------
+        n_rows : int
+            Rows of the pass, at most :attr:`n_rows`.
+
+        Returns
+        -------
+        views : RowViews
+            The buffers cut to ``n_rows`` rows.
+        """
+        views = self._rows.get(n_rows)
+        if views is None:
+            if len(self._rows) >= 8:
+                self._rows.clear()
+            views = self._rows[n_rows] = RowViews(self, n_rows)
+        return views
+
+
+class RowViews:
+    """A :class:`Workspace`'s buffers cut to the rows of one pass.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        The buffers to cut.
+    n_rows : int
+        Rows of the pass, at most ``workspace.n_rows``.
+
+    Attributes
+    ----------
+    targets : list of ndarray
+        Where each layer's product goes: the pre-activations of a hidden
+        layer (its activations when the derivative needs no input), then the
+        raw output.
+    activations : list of ndarray
+        Each hidden layer's activations.
+    pre_activations : list of ndarray or list of None
+        Each hidden layer's pre-activations, when the activation keeps them.
+    deltas : list of ndarray
+        Gradients with respect to each layer's pre-activation; the last is the
+        raw output's.
+    scratch, dropped, masks : list of ndarray or None
+        Per hidden layer: the derivative's work buffer, the dropped-out
+        activations and the dropout masks (None where unused).
+    ones : ndarray
+        Ones, one per row.
+    """
+
+    def __init__(self, workspace, n_rows):
+        def cut(buffers):
+            return [None if b is None else b[:n_rows] for b in buffers]
+
+        n_hidden = len(workspace.activations)
+        self.activations = cut(workspace.activations)
+        self.pre_activations = (
+            cut(workspace.pre_activations)
+            if workspace._keep_input
+            else [None] * n_hidden
+        )
+        self.targets = [
+            *(self.pre_activations if workspace._keep_input else self.activations),
+            workspace.raw[:n_rows],
+        ]
+        self.deltas = cut(workspace.deltas)
+        self.scratch = (
+            [None] * n_hidden if workspace.scratch is None else cut(workspace.scratch)
+        )
+        self.dropped = cut(workspace.dropped)
+        self.masks = cut(workspace.masks)
+        self.ones = workspace.ones[:n_rows]
 
 
 class Network:
@@ -150,6 +229,7 @@ class Network:
                 f"({n_hidden}), got {dropout!r}."
             )
         self.dropout = tuple(float(rate) for rate in rates)
+        self._any_dropout = any(self.dropout)
         shapes = list(pairwise(self.layer_sizes))
         self._coef_slices = []
         start = 0
@@ -300,38 +380,28 @@ class Network:
         raw : ndarray of shape (n_samples, n_outputs)
             Raw output (logits), a view into the workspace.
         """
-        n_rows = X.shape[0]
-        activation = self.activation
-        keep_input = activation.needs_input
-        if rng is not None and any(self.dropout):
+        views = workspace.rows(X.shape[0])
+        coefs, intercepts = self._layer_views(params, workspace)
+        forward = self.activation.forward
+        dropping = rng is not None and self._any_dropout
+        if dropping:
             seed = int(rng.integers(np.iinfo(np.int64).max))
             keys = row_keys(X)
         layer_input = X
-        last = self.n_layers - 1
-        for layer, (coef, intercept) in enumerate(
-            zip(*self._layer_views(params, workspace), strict=True)
-        ):
-            if layer == last:
-                target = workspace.raw[:n_rows]
-            elif keep_input:
-                target = workspace.pre_activations[layer][:n_rows]
-            else:
-                target = workspace.activations[layer][:n_rows]
-            _dot_into(layer_input, coef, target)
-            add_to_rows(target, intercept, workspace.ones[:n_rows])
-            if layer < last:
-                layer_input = activation.forward(
-                    target, workspace.activations[layer][:n_rows]
-                )
-                rate = self.dropout[layer]
-                if rate and rng is not None:
-                    mask = dropout_mask(
-                        keys, seed, layer, rate, workspace.masks[layer][:n_rows]
-                    )
-                    layer_input = np.multiply(
-                        layer_input, mask, out=workspace.dropped[layer][:n_rows]
-                    )
-        return workspace.raw[:n_rows]
+        ones = views.ones
+        for layer in range(self.n_layers - 1):
+            target = views.targets[layer]
+            _dot_into(layer_input, coefs[layer], target)
+            add_to_rows(target, intercepts[layer], ones)
+            layer_input = forward(target, views.activations[layer])
+            rate = self.dropout[layer]
+            if dropping and rate:
+                mask = dropout_mask(keys, seed, layer, rate, views.masks[layer])
+                layer_input = np.multiply(layer_input, mask, out=views.dropped[layer])
+        raw = views.targets[-1]
+        _dot_into(layer_input, coefs[-1], raw)
+        add_to_rows(raw, intercepts[-1], ones)
+        return raw
 
     def backward(self, params, X, workspace, delta, grad, rng=None):
         """Back-propagate ``delta``, the loss gradient of the raw output.
@@ -357,43 +427,41 @@ class Network:
         grad : ndarray of shape (n_params,)
             The filled gradient.
         """
-        n_rows = X.shape[0]
-        coefs, _ = self._layer_views(params, workspace)
+        views = workspace.rows(X.shape[0])
+        coefs = self._layer_views(params, workspace)[0]
         coef_grads, intercept_grads = self._layer_views(grad, workspace)
-        activation = self.activation
-        dropped = rng is not None
+        multiply_derivative = self.activation.multiply_derivative
+        with_scratch = workspace.scratch is not None
+        dropped = rng is not None and self._any_dropout
+        ones = views.ones
         for layer in range(self.n_layers - 1, -1, -1):
+            below = layer - 1
             if layer == 0:
                 layer_input = X
-            elif dropped and self.dropout[layer - 1]:
-                layer_input = workspace.dropped[layer - 1][:n_rows]
+            elif dropped and self.dropout[below]:
+                layer_input = views.dropped[below]
             else:
-                layer_input = workspace.activations[layer - 1][:n_rows]
+                layer_input = views.activations[below]
             _transposed_dot_into(layer_input, delta, coef_grads[layer])
-            _column_sums_into(delta, workspace.ones[:n_rows], intercept_grads[layer])
-            if layer > 0:
-                previous = workspace.deltas[layer - 1][:n_rows]
-                _dense_dot_into(delta, coefs[layer].T, previous)
-                if dropped and self.dropout[layer - 1]:
-                    previous *= workspace.masks[layer - 1][:n_rows]
-                pre_activation = (
-                    workspace.pre_activations[layer - 1][:n_rows]
-                    if activation.needs_input
-                    else None
+            _column_sums_into(delta, ones, intercept_grads[layer])
+            if layer == 0:
+                break
+            previous = views.deltas[below]
+            _dense_dot_into(delta, coefs[layer].T, previous)
+            if dropped and self.dropout[below]:
+                previous *= views.masks[below]
+            if with_scratch:
+                multiply_derivative(
+                    previous,
+                    views.pre_activations[below],
+                    views.activations[below],
+                    scratch=views.scratch[below],
                 )
-                activation_value = workspace.activations[layer - 1][:n_rows]
-                if workspace.scratch is None:
-                    activation.multiply_derivative(
-                        previous, pre_activation, activation_value
-                    )
-                else:
-                    activation.multiply_derivative(
-                        previous,
-                        pre_activation,
-                        activation_value,
-                        scratch=workspace.scratch[layer - 1][:n_rows],
-                    )
-                delta = previous
+            else:
+                multiply_derivative(
+                    previous, views.pre_activations[below], views.activations[below]
+                )
+            delta = previous
         return grad
 
     def predict_raw(self, params, X):

@@ -156,7 +156,7 @@ class Objective:
             raw,
             y,
             sample_weight,
-            out=workspace.deltas[-1][:n_rows],
+            out=workspace.rows(n_rows).deltas[-1],
             compute_loss=compute_loss,
         )
         weight_sum = n_rows if sample_weight is None else float(sample_weight.sum())
