@@ -246,19 +246,16 @@ class BinaryLogLoss(Loss):
     def _loss_sum_and_gradient(self, raw, y, sample_weight, out, compute_loss):
         loss_sum = None
         if compute_loss:
-            # l = log1p(e^-|raw|) + (max(raw, 0) - y raw), two non-negative
-            # parts summed apart. NumPy's exp and log1p are vectorised, which
-            # makes this ~8x faster than logaddexp on large batches.
-            np.abs(raw, out=out)
-            np.negative(out, out=out)
+            # l = log1p(e^-|raw|) + max(raw, 0) - y raw, the parts summed
+            # apart. NumPy's exp and log1p are vectorised, which makes this
+            # ~8x faster than logaddexp on large batches.
+            np.copysign(raw, -1.0, out=out)
             np.exp(out, out=out)
             np.log1p(out, out=out)
             loss_sum = _weighted_total(out, sample_weight)
-            # max(raw, 0) - y raw = raw ((raw > 0) - y)
-            np.greater(raw, 0, out=out)
-            out -= y
-            out *= raw
+            np.maximum(raw, 0.0, out=out)
             loss_sum += _weighted_total(out, sample_weight)
+            loss_sum -= _weighted_inner(y, raw, sample_weight)
         self.raw_gradient(raw, y, out)
         return loss_sum
 
@@ -325,17 +322,26 @@ def _weighted_total(values, sample_weight):
     L-BFGS line search looks for near the optimum, which then needs several
     times more evaluations.
     """
+    if sample_weight is None:
+        # The ufunc's reduce, not ndarray.sum: no Python wrapper (0.4 us a
+        # call, a tenth of a small batch's loss).
+        if values.dtype != np.float64:
+            return float(np.add.reduce(values, axis=None, dtype=np.float64))
+        return float(np.add.reduce(values, axis=None))
     if values.dtype != np.float64:
-        if sample_weight is None:
-            return float(values.sum(dtype=np.float64))
         subscripts = "ij,i->" if values.ndim == 2 else "i,i->"
         return float(np.einsum(subscripts, values, sample_weight, dtype=np.float64))
-    if sample_weight is None:
-        return float(values.sum())
     if values.ndim == 2 and values.shape[1] == 1:
         # A (n, 1) operand sends matmul down a slow non-BLAS path.
         values = values[:, 0]
     return float(np.sum(sample_weight @ values))
+
+
+def _weighted_inner(y, raw, sample_weight):
+    """Return ``sum_i s_i sum_k y_ik raw_ik``, in float64 (see above)."""
+    if sample_weight is None:
+        return float(np.einsum("ij,ij->", y, raw, dtype=np.float64))
+    return float(np.einsum("ij,ij,i->", y, raw, sample_weight, dtype=np.float64))
 
 
 def _sum_of_squares(values):

@@ -145,14 +145,17 @@ def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
 
     ``order`` is a permutation of the rows, or None to keep the data order
     (batches are then views). Dense shuffled batches are gathered into the
-    workspace's preallocated buffers.
+    workspace's preallocated buffers, and targets of another dtype than the
+    parameters (classifiers encode them as bool, 8x smaller) are cast into a
+    buffer of the parameters' dtype: the loss then subtracts and multiplies
+    arrays of one dtype, 2-4x faster than mixing them.
     """
     n_samples = X.shape[0]
     if batch_size >= n_samples:
         yield X, y, sample_weight
         return
     dense = not sp.issparse(X)
-    y_buffer, sw_buffer = buffers
+    y_buffer, y_cast, sw_buffer = buffers
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         if order is None:
@@ -173,6 +176,9 @@ def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
         else:
             X_batch = X[rows]
         y_batch = y.take(rows, axis=0, out=y_buffer[:size], mode="clip")
+        if y_cast is not None:
+            np.copyto(y_cast[:size], y_batch)
+            y_batch = y_cast[:size]
         sw_batch = (
             None
             if sample_weight is None
@@ -290,10 +296,13 @@ def train_minibatch(
     workspace = objective.network.workspace(
         batch_size, params.dtype, X.shape[1] if dense and not full_batch else None
     )
-    buffers = (None, None)
+    buffers = (None, None, None)
     if not full_batch:
         buffers = (
             np.empty((batch_size,) + y.shape[1:], y.dtype),
+            None
+            if y.dtype == params.dtype
+            else np.empty((batch_size,) + y.shape[1:], params.dtype),
             None
             if sample_weight is None
             else np.empty(batch_size, sample_weight.dtype),
