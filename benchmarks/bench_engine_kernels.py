@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from skneural.engine import Network
 from skneural.engine.activations import ReLU, Tanh
+from skneural.engine.blas import add_to_rows, axpy
 from skneural.engine.losses import BinaryLogLoss, MultinomialLogLoss
 from skneural.engine.network import _column_sums_into, _dense_dot_into
 from skneural.engine.optimizers import Adam
@@ -194,6 +195,116 @@ def adam_step(n_params, dtype):
     return before, after
 
 
+def adam_step_passes(n_params, dtype):
+    """Adam with 12 NumPy passes (the first engine's) against the current 9."""
+    rng = np.random.default_rng(0)
+    params = rng.standard_normal(n_params).astype(dtype)
+    grad = rng.standard_normal(n_params).astype(dtype)
+    adam = Adam()
+    state = adam.init(params)
+
+    def before():
+        state.t += 1
+        m, v, scratch = state.first_moment, state.second_moment, state.scratch
+        m *= adam.beta_1
+        np.multiply(grad, 1.0 - adam.beta_1, out=scratch)
+        m += scratch
+        v *= adam.beta_2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - adam.beta_2
+        v += scratch
+        step = 1e-3 * (1.0 - adam.beta_2**state.t) ** 0.5 / (1.0 - adam.beta_1**state.t)
+        np.sqrt(v, out=scratch)
+        scratch += adam.epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= step
+        np.subtract(params, scratch, out=params)
+
+    def after():
+        adam.update(params, grad, state, 1e-3)
+
+    return before, after
+
+
+def relu_forward(rows, units, dtype):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((rows, units)).astype(dtype)
+    out = np.empty_like(z)
+    relu = ReLU()
+
+    def before():
+        np.maximum(z, 0, out=out)
+
+    def after():
+        relu.forward(z, out)
+
+    return before, after
+
+
+def add_intercepts(rows, units, dtype):
+    rng = np.random.default_rng(0)
+    target = rng.standard_normal((rows, units)).astype(dtype)
+    intercept = rng.standard_normal(units).astype(dtype) * 1e-6
+    ones = np.ones(rows, dtype)
+
+    def before():
+        np.add(target, intercept, out=target)
+
+    def after():
+        add_to_rows(target, intercept, ones)
+
+    return before, after
+
+
+def l2_gradient(n_coef, dtype):
+    rng = np.random.default_rng(0)
+    params = rng.standard_normal(n_coef).astype(dtype)
+    grad = rng.standard_normal(n_coef).astype(dtype)
+    scale = 1e-4 / 256
+
+    def before():
+        grad[:n_coef] += scale * params[:n_coef]
+
+    def after():
+        axpy(scale, params[:n_coef], grad[:n_coef])
+
+    return before, after
+
+
+def gradient_normalisation(n_params, rows, outputs, dtype):
+    """Dividing the gradient by the batch size, or the output error before."""
+    rng = np.random.default_rng(0)
+    grad = rng.standard_normal(n_params).astype(dtype)
+    delta = rng.standard_normal((rows, outputs)).astype(dtype)
+
+    def before():
+        np.divide(grad, rows, out=grad)
+
+    def after():
+        np.multiply(delta, 1.0 / rows, out=delta)
+
+    return before, after
+
+
+def label_encoding(n_samples, n_classes):
+    from sklearn.preprocessing import LabelBinarizer
+
+    from skneural import MLPSoftmaxClassifier
+
+    y = np.random.default_rng(0).integers(0, n_classes, n_samples)
+    model = MLPSoftmaxClassifier()
+    model._label_binarizer = LabelBinarizer().fit(y)
+    model.classes_ = model._label_binarizer.classes_
+
+    def before():
+        model._label_binarizer.transform(y).astype(bool)
+
+    def after():
+        model._binarize(y)
+
+    return before, after
+
+
 def layer_views(layer_sizes, dtype):
     network = Network(layer_sizes, "relu", "binary_log_loss")
     params = np.zeros(network.n_params, dtype)
@@ -257,6 +368,30 @@ def main():
         ("Adam step, W2 (94,730 float32)", adam_step(94_730, f32)),
         ("Adam step, W1 (2,001 float64)", adam_step(2_001, f64)),
         (
+            "Adam step, 12 passes -> 9 (scaled moments, axpy), W2 (94,730 float32)",
+            adam_step_passes(94_730, f32),
+        ),
+        (
+            "Adam step, 12 passes -> 9 (scaled moments, axpy), W2 (94,730 float64)",
+            adam_step_passes(94_730, f64),
+        ),
+        (
+            "ReLU against cached zeros, W1 (200 x 100, float64)",
+            relu_forward(200, 100, f64),
+        ),
+        (
+            "ReLU against cached zeros, W2 (256 x 256, float32)",
+            relu_forward(256, 256, f32),
+        ),
+        ("intercepts by ger, W1 (200 x 100, float64)", add_intercepts(200, 100, f64)),
+        ("intercepts by ger, W2 (256 x 256, float32)", add_intercepts(256, 256, f32)),
+        ("L2 gradient by axpy, W2 (94,208 weights, float32)", l2_gradient(94_208, f32)),
+        (
+            "1 / batch on delta, not the gradient, W2 (256 x 10 vs 94,730, float32)",
+            gradient_normalisation(94_730, 256, 10, f32),
+        ),
+        ("label encoding, W2 (60,000 labels, 10 classes)", label_encoding(60_000, 10)),
+        (
             "per-layer views of params, W2 network",
             layer_views((100, 256, 256, 10), f32),
         ),
@@ -270,7 +405,7 @@ def main():
     print("|---|---:|---:|---:|")
     with threadpool_limits(args.threads):
         for name, (before, after) in cases:
-            number = 20 if "200,000" in name else 2000
+            number = 20 if "200,000" in name or "labels" in name else 2000
             compare(name, before, after, number)
 
 

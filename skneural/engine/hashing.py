@@ -12,6 +12,8 @@ import scipy.sparse as sp
 __all__ = ["row_keys", "splitmix64"]
 
 GOLDEN = 0x9E3779B97F4A7C15
+# Values of X hashed at a time.
+_BLOCK_VALUES = 1 << 18
 
 
 def splitmix64(z):
@@ -72,4 +74,11 @@ def row_keys(X):
             # reduceat sums each row's segment; empty rows keep key 0.
             keys[filled] = np.add.reduceat(terms, X.indptr[:-1][filled])
         return splitmix64(keys)
-    return splitmix64((_bits(X) * multipliers).sum(axis=1, dtype=np.uint64))
+    # Blocks of rows: the uint64 terms of all of X at once would be twice X's
+    # size in float32 (and a copy of X before them).
+    keys = np.empty(X.shape[0], dtype=np.uint64)
+    block = max(1, _BLOCK_VALUES // max(X.shape[1], 1))
+    for start in range(0, X.shape[0], block):
+        rows = slice(start, start + block)
+        np.sum(_bits(X[rows]) * multipliers, axis=1, dtype=np.uint64, out=keys[rows])
+    return splitmix64(keys)

@@ -46,3 +46,15 @@ def test_signed_zeros_hash_alike():
     keys = row_keys(X)
     assert keys[0] == keys[1]
     assert keys[1] == row_keys(sp.csr_matrix(X[1:]))[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_keys_do_not_depend_on_the_hashing_block(monkeypatch, dtype):
+    from skneural.engine import hashing
+
+    X = np.random.default_rng(0).normal(size=(103, 7)).astype(dtype)
+    whole = row_keys(X)
+    # Blocks of 2 rows, the last one short.
+    monkeypatch.setattr(hashing, "_BLOCK_VALUES", 14)
+    assert_array_equal(row_keys(X), whole)
+    assert len(np.unique(whole)) == len(X)
