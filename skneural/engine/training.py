@@ -320,6 +320,9 @@ def train_minibatch(
     # that batch's loss was ten times the data's.
     start_params = params.copy() if max_iter > 1 else None
     first_loss = None
+    # Bound once: a small batch's step is ~40 NumPy calls of a microsecond,
+    # and every attribute look-up in this loop adds to them.
+    loss_and_grad, update = objective.loss_and_grad, optimizer.update
 
     for _ in range(max_iter):
         # A Python float keeps float32 updates in float32 (see optimizers).
@@ -331,13 +334,14 @@ def train_minibatch(
         first_batch = True
         accumulated = 0.0
         n_rows = 0
+        optimizer_state = state.optimizer_state
         for X_batch, y_batch, sw_batch in _batches(
             X, y, sample_weight, batch_size, order, workspace, buffers
         ):
             if sw_batch is not None and not sw_batch.any():
                 # A batch that weighs nothing has no gradient, and a 0 / 0 mean.
                 continue
-            batch_loss, _ = objective.loss_and_grad(
+            batch_loss, _ = loss_and_grad(
                 params,
                 X_batch,
                 y_batch,
@@ -356,15 +360,16 @@ def train_minibatch(
                 first_batch = False
             if first_loss is None:
                 first_loss = batch_loss
-            accumulated += batch_loss * X_batch.shape[0]
-            n_rows += X_batch.shape[0]
+            batch_rows = X_batch.shape[0]
+            accumulated += batch_loss * batch_rows
+            n_rows += batch_rows
             if clip_norm is not None:
                 norm = math.sqrt(float(grad @ grad))
                 if norm > clip_norm:
                     grad *= clip_norm / norm
-            optimizer.update(params, grad, state.optimizer_state, learning_rate)
+            update(params, grad, optimizer_state, learning_rate)
             if objective.l1:
-                weight_sum = X_batch.shape[0] if sw_batch is None else sw_batch.sum()
+                weight_sum = batch_rows if sw_batch is None else sw_batch.sum()
                 objective.proximal_step(params, learning_rate, weight_sum)
             result.n_fun += 1
         if result.diverged or not np.isfinite(params).all():
