@@ -17,7 +17,6 @@ from itertools import pairwise
 import numpy as np
 
 from .activations import OUTPUT_FUNCTIONS, get_activation
-from .blas import add_to_rows
 from .dropout import dropout_mask
 from .hashing import row_keys
 from .initializers import get_initializer
@@ -69,9 +68,10 @@ class Workspace:
             self.scratch = [
                 flat[: n_rows * units].reshape(n_rows, units) for units in hidden
             ]
-        # Intercepts are added as a rank-one update with ones, and their
-        # gradients are column sums, taken as a product with ones.
+        # Intercept gradients are column sums, taken as a product with ones.
         self.ones = np.ones(n_rows, dtype)
+        # The L2 term's gradient, so that adding it allocates nothing.
+        self.coef_scratch = np.empty(network.n_coef, dtype)
         # Per-layer views of the parameter and gradient arrays, by array id: a
         # training loop passes the same two arrays at every step.
         self.layer_views = {}
@@ -388,11 +388,10 @@ class Network:
             seed = int(rng.integers(np.iinfo(np.int64).max))
             keys = row_keys(X)
         layer_input = X
-        ones = views.ones
         for layer in range(self.n_layers - 1):
             target = views.targets[layer]
             _dot_into(layer_input, coefs[layer], target)
-            add_to_rows(target, intercepts[layer], ones)
+            target += intercepts[layer]
             layer_input = forward(target, views.activations[layer])
             rate = self.dropout[layer]
             if dropping and rate:
@@ -400,7 +399,7 @@ class Network:
                 layer_input = np.multiply(layer_input, mask, out=views.dropped[layer])
         raw = views.targets[-1]
         _dot_into(layer_input, coefs[-1], raw)
-        add_to_rows(raw, intercepts[-1], ones)
+        raw += intercepts[-1]
         return raw
 
     def backward(self, params, X, workspace, delta, grad, rng=None):

@@ -21,8 +21,6 @@ integer ``k`` the same objective as repeating it ``k`` times, and makes
 
 import numpy as np
 
-from .blas import axpy
-
 __all__ = ["Objective"]
 
 
@@ -171,7 +169,10 @@ class Objective:
             grad *= 1.0 / weight_sum
         if self.l2:
             n_coef = network.n_coef
-            axpy(self.l2 / weight_sum, params[:n_coef], grad[:n_coef])
+            penalty_grad = np.multiply(
+                params[:n_coef], self.l2 / weight_sum, out=workspace.coef_scratch
+            )
+            grad[:n_coef] += penalty_grad
         loss = None
         if compute_loss:
             loss = (loss_sum + self.penalty(params)) / weight_sum

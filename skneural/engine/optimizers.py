@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .blas import axpy
-
 __all__ = [
     "OPTIMIZERS",
     "SGD",
@@ -71,15 +69,18 @@ class Optimizer:
 
 @dataclass
 class SGDState:
-    """State of :class:`SGD`: the velocity.
+    """State of :class:`SGD`: the velocity and a scratch buffer.
 
     Attributes
     ----------
     velocity : ndarray of shape (n_params,)
         The momentum's running update.
+    scratch : ndarray of shape (n_params,)
+        Work buffer, so that a step allocates nothing.
     """
 
     velocity: np.ndarray
+    scratch: np.ndarray
 
 
 class SGD(Optimizer):
@@ -103,19 +104,20 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def init(self, params):  # noqa: D102
-        return SGDState(np.zeros_like(params))
+        return SGDState(np.zeros_like(params), np.empty_like(params))
 
     def update(self, params, grad, state, learning_rate):  # noqa: D102
-        learning_rate = float(learning_rate)
+        velocity, step = state.velocity, state.scratch
+        np.multiply(grad, learning_rate, out=step)
         if self.momentum == 0.0:
-            axpy(-learning_rate, grad, params)
+            params -= step
             return
-        velocity = state.velocity
         velocity *= self.momentum
-        axpy(-learning_rate, grad, velocity)
+        velocity -= step
         if self.nesterov:
-            axpy(self.momentum, velocity, params)
-            axpy(-learning_rate, grad, params)
+            np.multiply(velocity, self.momentum, out=grad)
+            grad -= step
+            params += grad
         else:
             params += velocity
 
@@ -173,8 +175,9 @@ class Adam(Optimizer):
         # into the step size and epsilon, since
         #   m / (sqrt(v) + eps) = (1 - beta_1) / sqrt(1 - beta_2)
         #                         * m' / (sqrt(v') + eps / sqrt(1 - beta_2)).
-        # Each line below is one pass over the parameters; the square root is
-        # the costliest (4x a multiplication in float64).
+        # Each line below is one pass over the parameters (10, where the
+        # textbook form takes 12); the square root is the costliest (4x a
+        # multiplication in float64).
         beta_1, beta_2 = self.beta_1, self.beta_2
         state.t += 1
         m, v, scratch = state.first_moment, state.second_moment, state.scratch
@@ -196,7 +199,8 @@ class Adam(Optimizer):
             * math.sqrt(1.0 - beta_2**state.t)
             / (1.0 - beta_1**state.t)
         )
-        axpy(-step_size, scratch, params)
+        scratch *= step_size
+        params -= scratch
 
 
 class AdamW(Adam):
@@ -282,7 +286,8 @@ class RMSprop(Optimizer):
         np.sqrt(acc, out=scratch)
         scratch += self.epsilon
         np.divide(grad, scratch, out=scratch)
-        axpy(-float(learning_rate), scratch, params)
+        scratch *= learning_rate
+        params -= scratch
 
 
 class Adagrad(Optimizer):
@@ -309,7 +314,8 @@ class Adagrad(Optimizer):
         np.sqrt(acc, out=scratch)
         scratch += self.epsilon
         np.divide(grad, scratch, out=scratch)
-        axpy(-float(learning_rate), scratch, params)
+        scratch *= learning_rate
+        params -= scratch
 
 
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}

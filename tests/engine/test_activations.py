@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
+from skneural.engine import activations
 from skneural.engine.activations import (
     ACTIVATIONS,
     ELU,
     OUTPUT_FUNCTIONS,
     Activation,
     LeakyReLU,
+    ReLU,
     get_activation,
     register_activation,
     softmax,
@@ -184,3 +186,17 @@ def test_register_activation_rejects_builtins_and_non_activations():
     with pytest.raises(TypeError, match="subclass"):
         register_activation("cube", np.tanh)
     assert "cube" not in ACTIVATIONS
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [1, 5000, activations._ZEROS_LIMIT + 1])
+def test_relu_against_cached_zeros_is_the_maximum_with_zero(dtype, size):
+    rng = np.random.default_rng(size)
+    z = rng.normal(size=size).astype(dtype)
+    z[:3] = [-0.0, np.inf, -np.inf][: min(3, size)]
+    out = ReLU().forward(z, np.empty_like(z))
+    assert_array_equal(out, np.maximum(z, 0))
+    assert out.dtype == dtype
+    # The shared zeros stay zeros and cannot be written through.
+    for cached in activations._zeros_cache.values():
+        assert not cached.flags.writeable and not cached.any()
