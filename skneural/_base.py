@@ -278,8 +278,10 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         validation = self._validation_set(
             X, y, Y, train_weight, X_val, y_val, sample_weight_val, rng, incremental
         )
-        if validation is not None:
-            X, Y, train_weight = validation.pop("train")
+        # Early stopping trains on the rows its split keeps, taken through
+        # their indices: X is never copied into a training part.
+        rows = None if validation is None else validation.pop("rows")
+        n_train = X.shape[0] if rows is None else len(rows)
         reporter = FitReporter(
             self, X, y, sample_weight, 1 if incremental else self.max_iter
         )
@@ -297,7 +299,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 on_epoch_end=reporter.on_epoch_end,
                 **(validation or {}),
             )
-            t = result.n_fun * X.shape[0]
+            t = result.n_fun * n_train
         else:
             result = self._fit_minibatch(
                 objective,
@@ -309,10 +311,11 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 incremental,
                 validation,
                 reporter,
+                rows,
             )
             # Samples seen in this call: state.t counts every call, and t_ adds up.
-            t = result.n_iter * X.shape[0]
-        self._store_result(objective, result, X, Y, train_weight, t)
+            t = result.n_iter * n_train
+        self._store_result(objective, result, X, Y, train_weight, rows, t)
         reporter.finish()
         self._warn_about(result, incremental)
         return self
@@ -328,8 +331,9 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         incremental,
         validation,
         reporter,
+        rows,
     ):
-        n_samples = X.shape[0]
+        n_samples = X.shape[0] if rows is None else len(rows)
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -362,6 +366,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             clip_norm=self.clip_norm,
             on_epoch_begin=reporter.on_epoch_begin,
             on_epoch_end=reporter.on_epoch_end,
+            rows=rows,
             **(validation or {}),
         )
 
@@ -377,18 +382,20 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     def _validation_set(
         self, X, y, Y, sample_weight, X_val, y_val, sample_weight_val, rng, incremental
     ):
-        """Return the validation callables and the training part of the data.
+        """Return the validation callables and the indices of the training rows.
 
-        The validation set is ``(X_val, y_val)`` when given, else a held-out
-        ``validation_fraction`` when early stopping, else there is none (None).
+        The validation set is ``(X_val, y_val)`` when given (all rows train),
+        else a held-out ``validation_fraction`` when early stopping, else there
+        is none (None).
         """
+        rows = None
         if X_val is None and y_val is None:
             if sample_weight_val is not None:
                 raise ValueError("sample_weight_val is given without X_val and y_val.")
             # partial_fit runs one epoch: there is nothing to stop early.
             if not self.early_stopping or self.solver == "lbfgs" or incremental:
                 return None
-            X, X_val, Y, y_val, sample_weight, sample_weight_val = self._split(
+            rows, X_val, y_val, sample_weight_val = self._split(
                 X, y, Y, sample_weight, rng
             )
         elif X_val is None or y_val is None:
@@ -443,7 +450,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 return scorer(view, X_val, y_val, **weights)
 
         return {
-            "train": (X, Y, sample_weight),
+            "rows": rows,
             "validation_score": validation_score,
             "validation_loss": validation_loss,
         }
@@ -463,14 +470,8 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 f"{self.validation_fraction} and n_samples = {X.shape[0]}. Use "
                 "more data, a larger validation_fraction, or early_stopping=False."
             )
-        X_train, X_val = X[train], X[val]
-        Y_train, y_val = Y[train], y[val]
-        sw_train, sw_val = (
-            (None, None)
-            if sample_weight is None
-            else (sample_weight[train], sample_weight[val])
-        )
-        return X_train, X_val, Y_train, y_val, sw_train, sw_val
+        sw_val = None if sample_weight is None else sample_weight[val]
+        return train, X[val], y[val], sw_val
 
     def _stratify_validation(self, Y):
         return False
@@ -492,7 +493,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.best_validation_score_ = None
         self.best_loss_ = None
 
-    def _store_result(self, objective, result, X, Y, sample_weight, t):
+    def _store_result(self, objective, result, X, Y, sample_weight, rows, t):
         network = self._network
         self.coefs_ = network.coefs(result.params)
         self.intercepts_ = network.intercepts(result.params)
@@ -500,7 +501,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.t_ += t
         self.loss_curve_.extend(result.loss_curve)
         if self.solver == "lbfgs" or not result.loss_curve:
-            self.loss_ = objective.loss(result.params, X, Y, sample_weight)
+            self.loss_ = objective.loss(result.params, X, Y, sample_weight, rows=rows)
         else:
             self.loss_ = self.loss_curve_[-1]
         if result.validation_scores:

@@ -23,6 +23,9 @@ import numpy as np
 
 __all__ = ["Objective"]
 
+# Values of X that a loss over a subset of its rows copies at a time.
+_BLOCK_VALUES = 1 << 20
+
 
 class Objective:
     """Penalised, weighted mean loss of a :class:`~skneural.engine.network.Network`.
@@ -178,7 +181,7 @@ class Objective:
             loss = (loss_sum + self.penalty(params)) / weight_sum
         return loss, grad
 
-    def loss(self, params, X, y, sample_weight=None):
+    def loss(self, params, X, y, sample_weight=None, rows=None):
         """Objective value only.
 
         Parameters
@@ -191,17 +194,37 @@ class Objective:
             Encoded targets.
         sample_weight : ndarray of shape (n_samples,), default=None
             Sample weights.
+        rows : ndarray of int, default=None
+            Indices of the rows of ``X``, ``y`` and ``sample_weight`` that make
+            the data, all of them when None. They are taken in blocks, so a
+            subset of X is never copied whole.
 
         Returns
         -------
         loss : float
             ``J(params)``.
         """
+        if rows is None:
+            loss_sum, weight_sum = self._data_loss(params, X, y, sample_weight)
+        else:
+            loss_sum = weight_sum = 0.0
+            block = max(1, _BLOCK_VALUES // max(X.shape[1], 1))
+            for start in range(0, len(rows), block):
+                taken = rows[start : start + block]
+                block_loss, block_weight = self._data_loss(
+                    params,
+                    X[taken],
+                    y[taken],
+                    None if sample_weight is None else sample_weight[taken],
+                )
+                loss_sum += block_loss
+                weight_sum += block_weight
+        return (loss_sum + self.penalty(params)) / weight_sum
+
+    def _data_loss(self, params, X, y, sample_weight):
+        """Return the weighted loss sum of the data and the sum of the weights."""
         raw = self.network.predict_raw(params, X)
         pointwise = self.network.loss.pointwise(raw, y)
         if sample_weight is None:
-            loss_sum, weight_sum = float(pointwise.sum()), X.shape[0]
-        else:
-            loss_sum = float(pointwise @ sample_weight)
-            weight_sum = float(sample_weight.sum())
-        return (loss_sum + self.penalty(params)) / weight_sum
+            return float(pointwise.sum()), X.shape[0]
+        return float(pointwise @ sample_weight), float(sample_weight.sum())

@@ -143,15 +143,17 @@ class TrainResult:
 def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
     """Yield ``(X_batch, y_batch, sw_batch)`` for one epoch without copying X whole.
 
-    ``order`` is a permutation of the rows, or None to keep the data order
-    (batches are then views). Dense shuffled batches are gathered into the
-    workspace's preallocated buffers, and targets of another dtype than the
+    ``order`` holds the indices of the rows in the order to take them (a
+    permutation when shuffling, or a subset of the rows), or is None to take
+    every row in the data order (batches are then views). Dense batches taken
+    through ``order`` are gathered into the workspace's preallocated buffers,
+    and targets of another dtype than the
     parameters (classifiers encode them as bool, 8x smaller) are cast into a
     buffer of the parameters' dtype: the loss then subtracts and multiplies
     arrays of one dtype, 2-4x faster than mixing them.
     """
-    n_samples = X.shape[0]
-    if batch_size >= n_samples:
+    n_samples = X.shape[0] if order is None else len(order)
+    if order is None and batch_size >= n_samples:
         yield X, y, sample_weight
         return
     dense = not sp.issparse(X)
@@ -169,7 +171,7 @@ def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
         rows = order[start:stop]
         size = stop - start
         # mode="clip" skips the bounds check that makes take buffer its
-        # output; the rows of a permutation are always in range. The method,
+        # output; the rows in order are always in range. The method,
         # not np.take, saves a Python-level wrapper per call.
         if dense:
             X_batch = X.take(rows, axis=0, out=workspace.X_batch[:size], mode="clip")
@@ -211,12 +213,13 @@ def train_minibatch(
     clip_norm=None,
     on_epoch_begin=None,
     on_epoch_end=None,
+    rows=None,
 ):
     """Mini-batch gradient descent for ``max_iter`` epochs or until convergence.
 
     ``batch_size >= n_samples`` gives full-batch gradient descent (the data are
-    then neither shuffled nor copied), ``batch_size=1`` pure stochastic
-    gradient descent.
+    then neither shuffled nor copied, unless ``rows`` selects a subset),
+    ``batch_size=1`` pure stochastic gradient descent.
 
     Training diverges (``diverged=True``) when a loss or parameter becomes
     non-finite, which stops it at once with the last parameters at which the
@@ -271,6 +274,11 @@ def train_minibatch(
     on_epoch_end : callable, default=None
         Called with an :class:`EpochInfo` after every epoch; a true return
         value stops training.
+    rows : ndarray of int, default=None
+        Indices of the rows of ``X``, ``y`` and ``sample_weight`` to train on,
+        all of them when None. Batches are gathered through them, so training
+        on a subset (the training part of an early-stopping split) never
+        copies X.
 
     Returns
     -------
@@ -279,7 +287,7 @@ def train_minibatch(
     """
     if early_stopping and validation_score is None:
         raise ValueError("early_stopping needs a validation_score callable.")
-    n_samples = X.shape[0]
+    n_samples = X.shape[0] if rows is None else len(rows)
     batch_size = max(1, min(int(batch_size), n_samples))
     if state is None:
         state = TrainingState(
@@ -293,11 +301,14 @@ def train_minibatch(
     dropout_rng = rng if any(objective.network.dropout) else None
     dense = not sp.issparse(X)
     full_batch = batch_size >= n_samples
+    shuffled = shuffle and not full_batch
+    # Rows are gathered when shuffled or when training on a subset.
+    gathered = shuffled or rows is not None
     workspace = objective.network.workspace(
-        batch_size, params.dtype, X.shape[1] if dense and not full_batch else None
+        batch_size, params.dtype, X.shape[1] if dense and gathered else None
     )
     buffers = (None, None, None)
-    if not full_batch:
+    if gathered:
         buffers = (
             np.empty((batch_size,) + y.shape[1:], y.dtype),
             None
@@ -308,7 +319,9 @@ def train_minibatch(
             else np.empty(batch_size, sample_weight.dtype),
         )
     grad = np.empty_like(params)
-    order = np.arange(n_samples) if shuffle and not full_batch else None
+    order = None
+    if gathered:
+        order = np.arange(n_samples) if rows is None else np.array(rows)
     if state.finite_params is None:
         state.finite_params = params.copy()
     result = TrainResult(params=params, n_iter=0, state=state)
@@ -329,7 +342,7 @@ def train_minibatch(
         learning_rate = float(schedule(state.epoch) * state.learning_rate_scale)
         if on_epoch_begin is not None:
             on_epoch_begin(state.epoch)
-        if order is not None:
+        if shuffled:
             rng.shuffle(order)
         first_batch = True
         accumulated = 0.0
@@ -430,7 +443,7 @@ def train_minibatch(
         and result.loss_curve
         and result.loss_curve[-1] > first_loss
     ):
-        start_loss = objective.loss(start_params, X, y, sample_weight)
+        start_loss = objective.loss(start_params, X, y, sample_weight, rows=rows)
         if dropout_rng is not None:
             # Dropout lifts the training loss above the loss without it.
             start_loss = max(start_loss, first_loss)

@@ -151,9 +151,9 @@ class CountingObjective(Objective):
 
     evaluations = 0
 
-    def loss(self, params, X, y, sample_weight=None):
+    def loss(self, params, X, y, sample_weight=None, rows=None):
         self.evaluations += 1
-        return super().loss(params, X, y, sample_weight)
+        return super().loss(params, X, y, sample_weight, rows=rows)
 
 
 def test_a_falling_loss_skips_the_start_loss_pass():
@@ -352,3 +352,42 @@ def test_clip_norm_bounds_every_step():
         max_iter=1,
     )
     assert np.linalg.norm(result.params - start) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix], ids=["dense", "csr"])
+@pytest.mark.parametrize(
+    ("batch_size", "shuffle"), [(7, True), (7, False), (100, True)], ids=str
+)
+def test_training_on_rows_equals_training_on_their_copy(container, batch_size, shuffle):
+    X, y = regression_problem(n_samples=40)
+    weights = np.random.default_rng(2).uniform(0.5, 2.0, 40)
+    rows = np.random.default_rng(3).permutation(40)[:29]
+    network = Network((3, 5, 1), "tanh", "squared_error")
+    objective = Objective(network, alpha=0.01)
+    start = network.initialize(np.random.default_rng(4))
+    options = dict(batch_size=batch_size, shuffle=shuffle, max_iter=4, optimizer=Adam())
+    on_copy = run(
+        objective, start.copy(), container(X[rows]), y[rows], weights[rows], **options
+    )
+    on_rows = run(
+        objective, start.copy(), container(X), y, weights, rows=rows, **options
+    )
+    assert_array_equal(on_rows.params, on_copy.params)
+    assert_array_equal(on_rows.loss_curve, on_copy.loss_curve)
+    assert on_rows.state.t == on_copy.state.t == 4 * 29
+
+
+def test_loss_over_rows_is_the_loss_of_those_rows(monkeypatch):
+    from skneural.engine import objective as objective_module
+
+    X, y = regression_problem(n_samples=50)
+    weights = np.random.default_rng(5).uniform(0.5, 2.0, 50)
+    rows = np.random.default_rng(6).permutation(50)[:37]
+    objective = Objective(Network((3, 4, 1), "relu", "squared_error"), alpha=0.1)
+    params = objective.network.initialize(np.random.default_rng(7))
+    expected = objective.loss(params, X[rows], y[rows], weights[rows])
+    # Blocks of 2 rows, the last one short.
+    monkeypatch.setattr(objective_module, "_BLOCK_VALUES", 6)
+    assert objective.loss(params, X, y, weights, rows=rows) == pytest.approx(
+        expected, rel=1e-12
+    )
