@@ -1,9 +1,10 @@
 """The dependency rules of the style guide, checked on the sources and at run time.
 
 - ``skneural.engine`` never imports scikit-learn, nor the estimator layer.
-- The leaf modules (``activations``, ``losses``, ``initializers``,
-  ``schedules``, ``optimizers``) import no other skneural module, except
-  ``losses`` which imports ``activations``.
+- The leaf modules (``kernels``, ``activations``, ``losses``,
+  ``initializers``, ``schedules``, ``optimizers``) import no other skneural
+  module, except ``kernels`` into ``activations``, ``losses`` and
+  ``optimizers``, and ``activations`` into ``losses``.
 - Above them, ``hashing`` -> ``dropout`` -> ``network`` -> ``objective`` ->
   ``stopping`` -> ``training``: a module imports only modules before it.
 - Only ``skneural/_compat.py`` imports private scikit-learn API.
@@ -24,11 +25,12 @@ import skneural
 PACKAGE = Path(skneural.__file__).parent
 ENGINE = PACKAGE / "engine"
 LEAVES = {
-    "activations": set(),
-    "losses": {"activations"},
+    "kernels": set(),
+    "activations": {"kernels"},
+    "losses": {"activations", "kernels"},
     "initializers": set(),
     "schedules": set(),
-    "optimizers": set(),
+    "optimizers": {"kernels"},
 }
 # Each engine module may import only modules earlier in this order.
 LAYERS = [
@@ -119,7 +121,7 @@ def test_no_import_points_back(stem):
 
 def test_the_import_checker_sees_imports():
     # The checks above must be able to fail.
-    assert engine_dependencies("losses") == {"activations"}
+    assert engine_dependencies("losses") == {"activations", "kernels"}
     assert "stopping" in engine_dependencies("training")
     assert "sklearn.base" in imported_modules(PACKAGE / "_base.py")
 

@@ -14,6 +14,8 @@ pre-activation values at all.
 import numpy as np
 from scipy.special import expit, ndtr
 
+from .kernels import accepts, get_kernels
+
 __all__ = [
     "ACTIVATIONS",
     "OUTPUT_FUNCTIONS",
@@ -99,6 +101,28 @@ class Activation:
             The filled output array.
         """
         raise NotImplementedError
+
+    def forward_biased(self, z, intercept, out):
+        """Add ``intercept`` to every row of ``z`` in place, then write ``f(z)``.
+
+        The network's layers call this; an activation may fuse the two steps.
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_samples, n_units)
+            Products of a layer, overwritten with the pre-activation values.
+        intercept : ndarray of shape (n_units,)
+            The layer's intercepts.
+        out : ndarray of shape (n_samples, n_units)
+            Receives the activation (may be ``z`` itself).
+
+        Returns
+        -------
+        out : ndarray
+            The filled output array.
+        """
+        z += intercept
+        return self.forward(z, out)
 
     def multiply_derivative(self, delta, z, a, scratch=None):
         """Multiply ``delta`` in place by ``f'(z)``.
@@ -228,9 +252,27 @@ class ReLU(Activation):
     def forward(self, z, out):  # noqa: D102
         return np.maximum(z, _zeros(z), out=out)
 
+    def forward_biased(self, z, intercept, out):  # noqa: D102
+        kernels = get_kernels()
+        if (
+            kernels is not None
+            and z.ndim == 2
+            and accepts(z, out)
+            and accepts(intercept)
+            and intercept.dtype == z.dtype
+        ):
+            kernels.biased_relu(z, intercept, out)
+            return out
+        return super().forward_biased(z, intercept, out)
+
     def multiply_derivative(self, delta, z, a, scratch=None):  # noqa: D102
-        # f'(0) is taken as 0, the sub-gradient scikit-learn uses. Multiplying
-        # by the 0/1 slope is 2-20x faster than assigning through a mask.
+        # f'(0) is taken as 0, the sub-gradient scikit-learn uses.
+        kernels = get_kernels()
+        if kernels is not None and accepts(delta, a):
+            kernels.relu_derivative(delta, a)
+            return delta
+        # Multiplying by the 0/1 slope is 2-20x faster than assigning through
+        # a mask.
         slope = np.greater(a, 0, out=scratch)
         delta *= slope
         return delta

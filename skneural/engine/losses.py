@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import expit, logsumexp, xlogy
 
 from .activations import softmax
+from .kernels import accepts, get_kernels
 
 __all__ = [
     "LOSSES",
@@ -244,6 +245,15 @@ class BinaryLogLoss(Loss):
         return out
 
     def _loss_sum_and_gradient(self, raw, y, sample_weight, out, compute_loss):
+        kernels = get_kernels()
+        if (
+            compute_loss
+            and sample_weight is None
+            and kernels is not None
+            and accepts(raw, y, out)
+        ):
+            # The same loss and gradient in one pass (kernels.py).
+            return kernels.binary_log_loss(raw, y, out)
         loss_sum = None
         if compute_loss:
             # l = log1p(e^-|raw|) + max(raw, 0) - y raw, the parts summed

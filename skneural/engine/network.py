@@ -382,7 +382,7 @@ class Network:
         """
         views = workspace.rows(X.shape[0])
         coefs, intercepts = self._layer_views(params, workspace)
-        forward = self.activation.forward
+        forward_biased = self.activation.forward_biased
         dropping = rng is not None and self._any_dropout
         if dropping:
             seed = int(rng.integers(np.iinfo(np.int64).max))
@@ -391,8 +391,9 @@ class Network:
         for layer in range(self.n_layers - 1):
             target = views.targets[layer]
             _dot_into(layer_input, coefs[layer], target)
-            target += intercepts[layer]
-            layer_input = forward(target, views.activations[layer])
+            layer_input = forward_biased(
+                target, intercepts[layer], views.activations[layer]
+            )
             rate = self.dropout[layer]
             if dropping and rate:
                 mask = dropout_mask(keys, seed, layer, rate, views.masks[layer])
