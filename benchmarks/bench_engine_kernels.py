@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from skneural.engine import Network
+from skneural.engine import Network, kernels
 from skneural.engine.activations import ReLU, Tanh
 from skneural.engine.losses import BinaryLogLoss, MultinomialLogLoss
 from skneural.engine.network import _column_sums_into, _dense_dot_into
@@ -291,6 +291,55 @@ def label_encoding(n_samples, n_classes):
     return before, after
 
 
+def compiled_against_numpy(call):
+    """``(before, after)``: ``call`` on the NumPy path, then with the kernels."""
+    compiled = kernels.get_kernels()
+    if compiled is None:
+        return None
+
+    def before():
+        kernels._kernels = False
+        try:
+            call()
+        finally:
+            kernels._kernels = compiled
+
+    return before, call
+
+
+def fused_adam(n_params, dtype):
+    rng = np.random.default_rng(0)
+    params = rng.standard_normal(n_params).astype(dtype)
+    grad = (rng.standard_normal(n_params) * 1e-3).astype(dtype)
+    adam = Adam()
+    state = adam.init(params)
+    return compiled_against_numpy(lambda: adam.update(params, grad, state, 1e-3))
+
+
+def fused_relu(rows, units, dtype):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((rows, units)).astype(dtype)
+    intercept = (rng.standard_normal(units) * 1e-9).astype(dtype)
+    delta = rng.standard_normal((rows, units)).astype(dtype)
+    out, scratch = np.empty_like(z), np.empty_like(z)
+    relu = ReLU()
+
+    def call():
+        relu.forward_biased(z, intercept, out)
+        relu.multiply_derivative(delta, None, out, scratch=scratch)
+
+    return compiled_against_numpy(call)
+
+
+def fused_binary_loss(rows, dtype):
+    rng = np.random.default_rng(0)
+    raw = (3 * rng.standard_normal((rows, 1))).astype(dtype)
+    y = (rng.random((rows, 1)) > 0.5).astype(dtype)
+    out = np.empty_like(raw)
+    loss = BinaryLogLoss()
+    return compiled_against_numpy(lambda: loss.loss_gradient(raw, y, out=out))
+
+
 def layer_views(layer_sizes, dtype):
     network = Network(layer_sizes, "relu", "binary_log_loss")
     params = np.zeros(network.n_params, dtype)
@@ -379,6 +428,30 @@ def main():
         ),
         ("label encoding, W2 (60,000 labels, 10 classes)", label_encoding(60_000, 10)),
         (
+            "Numba: Adam step, NumPy -> kernel, W2 (94,730 float32)",
+            fused_adam(94_730, f32),
+        ),
+        (
+            "Numba: Adam step, NumPy -> kernel, W2 (94,730 float64)",
+            fused_adam(94_730, f64),
+        ),
+        (
+            "Numba: Adam step, NumPy -> kernel, W1 (2,001 float64)",
+            fused_adam(2_001, f64),
+        ),
+        (
+            "Numba: intercepts + ReLU + derivative, W2 (256 x 256, float32)",
+            fused_relu(256, 256, f32),
+        ),
+        (
+            "Numba: intercepts + ReLU + derivative, W1 (200 x 100, float64)",
+            fused_relu(200, 100, f64),
+        ),
+        (
+            "Numba: binary log-loss and gradient, W1 batch (200, float64)",
+            fused_binary_loss(200, f64),
+        ),
+        (
             "per-layer views of params, W2 network",
             layer_views((100, 256, 256, 10), f32),
         ),
@@ -391,7 +464,11 @@ def main():
     print("| operation | before [us] | after [us] | after / before |")
     print("|---|---:|---:|---:|")
     with threadpool_limits(args.threads):
-        for name, (before, after) in cases:
+        for name, pair in cases:
+            if pair is None:
+                print(f"| {name} | (Numba not installed) | | |")
+                continue
+            before, after = pair
             number = 20 if "200,000" in name or "labels" in name else 2000
             compare(name, before, after, number)
 

@@ -21,6 +21,8 @@ integer ``k`` the same objective as repeating it ``k`` times, and makes
 
 import numpy as np
 
+from .kernels import accepts, get_kernels
+
 __all__ = ["Objective"]
 
 # Values of X that a loss over a subset of its rows copies at a time.
@@ -170,15 +172,27 @@ class Objective:
         network.backward(params, X, workspace, delta, grad, rng)
         if not scale_delta:
             grad *= 1.0 / weight_sum
+        penalty = None
         if self.l2:
-            n_coef = network.n_coef
-            penalty_grad = np.multiply(
-                params[:n_coef], self.l2 / weight_sum, out=workspace.coef_scratch
-            )
-            grad[:n_coef] += penalty_grad
+            weights, weight_grad = params[: network.n_coef], grad[: network.n_coef]
+            kernels = get_kernels()
+            if kernels is not None and accepts(weights, weight_grad):
+                # The L2 gradient and ||W||^2 in one pass over the weights.
+                squares = kernels.l2_term(
+                    weights, weight_grad, weights.dtype.type(self.l2 / weight_sum)
+                )
+                penalty = 0.5 * self.l2 * squares
+                if self.l1:
+                    penalty += self.l1 * float(np.abs(weights).sum())
+            else:
+                weight_grad += np.multiply(
+                    weights, self.l2 / weight_sum, out=workspace.coef_scratch
+                )
         loss = None
         if compute_loss:
-            loss = (loss_sum + self.penalty(params)) / weight_sum
+            if penalty is None:
+                penalty = self.penalty(params)
+            loss = (loss_sum + penalty) / weight_sum
         return loss, grad
 
     def loss(self, params, X, y, sample_weight=None, rows=None):

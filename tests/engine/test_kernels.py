@@ -120,3 +120,24 @@ def test_binary_log_loss_kernel_follows_numpy(dtype, monkeypatch):
     assert compiled_sum == pytest.approx(numpy_sum, rel=rtol)
     assert_allclose(compiled_out, numpy_out, rtol=rtol, atol=1e-7)
     assert np.isfinite(compiled_sum) and np.isfinite(compiled_out).all()
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_l2_kernel_gives_the_numpy_objective(dtype, l1_ratio, monkeypatch):
+    from skneural.engine import Network, Objective
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 6)).astype(dtype)
+    y = rng.normal(size=(40, 1)).astype(dtype)
+    objective = Objective(
+        Network((6, 9, 1), "relu", "squared_error"), alpha=0.3, l1_ratio=l1_ratio
+    )
+    params = objective.network.initialize(rng, dtype=dtype)
+    compiled_loss, compiled_grad = objective.loss_and_grad(params, X, y)
+    compiled_grad = compiled_grad.copy()
+    monkeypatch.setattr(kernels, "_kernels", False)
+    numpy_loss, numpy_grad = objective.loss_and_grad(params, X, y)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert compiled_loss == pytest.approx(numpy_loss, rel=rtol)
+    assert_allclose(compiled_grad, numpy_grad, rtol=rtol, atol=1e-7)
