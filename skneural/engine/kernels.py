@@ -1,20 +1,20 @@
 """Fused element-wise kernels, compiled by Numba when it is installed.
 
 NumPy runs each element-wise operation as its own pass over memory: Adam's
-step is ten passes over the parameters, the ReLU derivative two over a layer,
-adding the intercepts and applying the ReLU two more, a small batch's
+step is ten passes over the parameters, adding a layer's intercepts and
+applying the ReLU two, the ReLU derivative two more, a small batch's binary
 log-loss and its gradient nine calls, the L2 term's gradient and penalty
-three passes over the weights. Compiled, each is one
-loop that the CPU vectorises: 5x faster for Adam on 94,730 float32 weights
-and for the ReLU derivative of a 256 x 256 layer
-(``benchmarks/bench_engine_kernels.py``). Numba is optional (the ``fast``
-extra); without it the callers run their NumPy code, which computes the same
-values up to rounding.
+three passes over the weights. Compiled, each is one loop that the CPU
+vectorises: 4-5x faster for Adam on 94,730 weights and 3x for a 256 x 256
+ReLU layer (``benchmarks/bench_engine_kernels.py``). Numba is optional (the
+``fast`` extra); without it the callers run their NumPy code, which computes
+the same values up to rounding.
 
 The kernels are compiled at their first use for each dtype (~0.3 s) and
 cached on disk; ``import numba`` itself waits for that first use too.
 Division may be computed as a multiplication by the reciprocal and products
-fused into multiply-adds, which moves results by an ulp at most.
+fused into multiply-adds, which moves results by an ulp at most; the L2
+penalty's sum of squares is added in another order than NumPy's.
 """
 
 import math
