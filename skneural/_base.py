@@ -356,7 +356,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             Y,
             sample_weight,
             optimizer=_OPTIMIZERS[self.solver](self, objective.network.n_coef),
-            schedule=self._schedule(n_samples),
+            schedule=self._schedule(n_samples, incremental),
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
             rng=rng,
@@ -373,13 +373,18 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             **(validation or {}),
         )
 
-    def _schedule(self, n_samples):
+    def _schedule(self, n_samples, incremental=False):
         """Map ``learning_rate`` and its parameters to an engine schedule."""
         name = self.learning_rate
         if name in _SGD_ONLY_SCHEDULES and self.solver != "sgd":
             name = "constant"
         rate = self.learning_rate_init * _RATE_FACTORS.get(self.solver, 1.0)
-        schedule = _SCHEDULES[name](self, rate, n_samples)
+        if name == "invscaling" and incremental:
+            # One epoch, after t_ samples in batches of any size: scikit-learn's
+            # rate counts the samples, not the epochs.
+            schedule = Constant(InvScaling(rate, self.power_t)(self.t_))
+        else:
+            schedule = _SCHEDULES[name](self, rate, n_samples)
         if self.warmup_epochs:
             schedule = Warmup(schedule, self.warmup_epochs)
         return schedule
