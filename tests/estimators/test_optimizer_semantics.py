@@ -11,6 +11,7 @@
   at the shared defaults.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -62,7 +63,7 @@ def fit_side_by_side(monkeypatch, Ours, Theirs, X, y, **params):
             rng.uniform(-0.3, 0.3, (fan_in, fan_out)),
             rng.uniform(-0.3, 0.3, fan_out),
         )
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:])
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True)
     }
     # scikit-learn has no public way to set the starting weights, and
     # updates the arrays it is given in place.
@@ -78,6 +79,15 @@ def fit_side_by_side(monkeypatch, Ours, Theirs, X, y, **params):
         theirs = Theirs(**params).fit(X, y)
         ours = Ours(weight_init=GivenWeights(layers), **params).fit(X, y)
     return ours, theirs
+
+
+def assert_same_path(ours, theirs):
+    """The same losses epoch by epoch, and the same weights at the end."""
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    for a, b in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
+        assert_allclose(a, b, rtol=1e-8, atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -123,9 +133,7 @@ def test_learning_rate_means_what_it_means_in_sklearn(
         random_state=0,
     )
     assert ours.n_iter_ == theirs.n_iter_
-    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
-    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
-        assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+    assert_same_path(ours, theirs)
 
 
 @pytest.mark.parametrize("learning_rate", ["constant", "invscaling"])
@@ -149,9 +157,7 @@ def test_partial_fit_of_chunks_of_any_size_follows_sklearn(monkeypatch, learning
         ours.partial_fit(X[chunk], y[chunk])
         theirs.partial_fit(X[chunk], y[chunk])
     assert ours.t_ == theirs.t_ == 3 * 180 + 300
-    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
-    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
-        assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+    assert_same_path(ours, theirs)
 
 
 # ------------------------------------------------------- L1 and elastic net
@@ -219,3 +225,26 @@ def test_l1_penalty_reaches_logistic_regressions_optimum(
         optimum, abs=1e-12
     )
     assert_allclose(ours.coef_, reference.coef_, atol=1e-6)
+
+
+# ------------------------------------------------ adaptive solvers at defaults
+@functools.cache
+def fitted_at_defaults(loader, solver):
+    """Training score of the MLP fitted at its defaults but ``solver``."""
+    X, y = standardized(loader, n_samples=500)
+    Estimator = MLPRegressor if loader is load_diabetes else MLPSoftmaxClassifier
+    with warnings.catch_warnings():
+        # The defaults' 200 epochs do not converge on every data set here,
+        # for Adam as for the others.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return Estimator(solver=solver, random_state=0).fit(X, y).score(X, y)
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_digits, load_diabetes])
+@pytest.mark.parametrize("solver", ["adamw", "rmsprop", "adagrad"])
+def test_adaptive_solvers_fit_about_as_well_as_adam_at_defaults(loader, solver):
+    # Adagrad's steps shrink as it goes: at the shared learning_rate_init of
+    # 0.001 itself it reached 0.93 training accuracy on digits and R^2 0.50
+    # on diabetes, where Adam reaches 1.00 and 0.66.
+    adam = fitted_at_defaults(loader, "adam")
+    assert fitted_at_defaults(loader, solver) >= adam - 0.02
