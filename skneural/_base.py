@@ -64,19 +64,24 @@ _OPTIMIZERS = {
     "adagrad": lambda est, n_coef: Adagrad(est.epsilon),
 }
 _STOCHASTIC_SOLVERS = tuple(_OPTIMIZERS)
+# Adagrad's step shrinks as the root of the number of steps taken, where
+# Adam's keeps its size, so it needs a larger rate to move as far: ten times
+# learning_rate_init (PyTorch's defaults keep the same ratio, 0.01 to Adam's
+# 0.001). At the shared default 0.001 it then fits about as well as Adam.
+_RATE_FACTORS = {"adagrad": 10.0}
+# scikit-learn's MLP applies these schedules to solver='sgd' only; any other
+# solver keeps learning_rate_init, and a stall stops it, as there.
+_SGD_ONLY_SCHEDULES = {"invscaling", "adaptive"}
 _SCHEDULES = {
-    "constant": lambda est, n_samples: Constant(est.learning_rate_init),
-    "invscaling": lambda est, n_samples: InvScaling(
-        est.learning_rate_init, est.power_t, n_samples
+    "constant": lambda est, rate, n_samples: Constant(rate),
+    "adaptive": lambda est, rate, n_samples: Constant(rate),
+    "invscaling": lambda est, rate, n_samples: InvScaling(rate, est.power_t, n_samples),
+    "exponential": lambda est, rate, n_samples: Exponential(
+        rate, est.decay_rate, est.decay_steps
     ),
-    "exponential": lambda est, n_samples: Exponential(
-        est.learning_rate_init, est.decay_rate, est.decay_steps
-    ),
-    "step": lambda est, n_samples: Step(
-        est.learning_rate_init, est.decay_rate, est.decay_steps
-    ),
-    "cosine": lambda est, n_samples: Cosine(
-        est.learning_rate_init, max(est.max_iter - est.warmup_epochs, 1)
+    "step": lambda est, rate, n_samples: Step(rate, est.decay_rate, est.decay_steps),
+    "cosine": lambda est, rate, n_samples: Cosine(
+        rate, max(est.max_iter - est.warmup_epochs, 1)
     ),
 }
 
@@ -121,7 +126,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions(set(_SCHEDULES) | {"adaptive"})],
+        "learning_rate": [StrOptions(set(_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -351,16 +356,14 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             Y,
             sample_weight,
             optimizer=_OPTIMIZERS[self.solver](self, objective.network.n_coef),
-            schedule=self._schedule(n_samples),
+            schedule=self._schedule(n_samples, incremental),
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
             rng=rng,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
-            plateau_reducer=PlateauReducer()
-            if self.learning_rate == "adaptive"
-            else None,
+            plateau_reducer=self._plateau_reducer(),
             early_stopping=self.early_stopping and validation is not None,
             state=getattr(self, "_training_state", None),
             clip_norm=self.clip_norm,
@@ -370,14 +373,27 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             **(validation or {}),
         )
 
-    def _schedule(self, n_samples):
+    def _schedule(self, n_samples, incremental=False):
         """Map ``learning_rate`` and its parameters to an engine schedule."""
-        schedule = _SCHEDULES.get(self.learning_rate, _SCHEDULES["constant"])(
-            self, n_samples
-        )
+        name = self.learning_rate
+        if name in _SGD_ONLY_SCHEDULES and self.solver != "sgd":
+            name = "constant"
+        rate = self.learning_rate_init * _RATE_FACTORS.get(self.solver, 1.0)
+        if name == "invscaling" and incremental:
+            # One epoch, after t_ samples in batches of any size: scikit-learn's
+            # rate counts the samples, not the epochs.
+            schedule = Constant(InvScaling(rate, self.power_t)(self.t_))
+        else:
+            schedule = _SCHEDULES[name](self, rate, n_samples)
         if self.warmup_epochs:
             schedule = Warmup(schedule, self.warmup_epochs)
         return schedule
+
+    def _plateau_reducer(self):
+        """Return the rate cutter of ``learning_rate="adaptive"`` (sgd), or None."""
+        if self.learning_rate == "adaptive" and self.solver == "sgd":
+            return PlateauReducer()
+        return None
 
     def _validation_set(
         self, X, y, Y, sample_weight, X_val, y_val, sample_weight_val, rng, incremental

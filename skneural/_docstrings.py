@@ -55,8 +55,9 @@ PARAMETERS = {
         "momentum; ``'adam'`` is Kingma and Ba's Adam; ``'adamw'`` Adam with "
         "decoupled ``weight_decay``; ``'rmsprop'`` divides by a running RMS of "
         "the gradient (decay ``beta_2``); ``'adagrad'`` by the root of the summed "
-        "squared gradients. ``batch_size`` equal to the number of samples gives "
-        "full-batch gradient descent, 1 pure stochastic gradient descent.",
+        "squared gradients, at ten times ``learning_rate_init``. ``batch_size`` "
+        "equal to the number of samples gives full-batch gradient descent, 1 pure "
+        "stochastic gradient descent.",
     ),
     "alpha": (
         "float",
@@ -73,24 +74,30 @@ PARAMETERS = {
     ),
     "learning_rate": (
         "{'constant', 'invscaling', 'adaptive', 'exponential', 'step', 'cosine'}",
-        "Learning-rate schedule of the stochastic solvers, per epoch. "
-        "``'constant'`` keeps ``learning_rate_init``; ``'invscaling'`` uses "
-        "``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen "
-        "before the epoch; ``'adaptive'`` divides the rate by 5 each time "
-        "``n_iter_no_change`` epochs fail to improve by ``tol``, and stops once "
-        "the rate is at most 1e-6; ``'exponential'`` multiplies it by "
+        "Learning-rate schedule, per epoch. scikit-learn's three mean what they "
+        "mean there, and apply to the same solvers: ``'constant'`` keeps "
+        "``learning_rate_init``; with ``solver='sgd'`` only, ``'invscaling'`` "
+        "uses ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples "
+        "seen before the epoch (before the call, in ``partial_fit``), and "
+        "``'adaptive'`` divides the rate by 5 each time ``n_iter_no_change`` "
+        "epochs fail to improve by ``tol``, and stops once the rate is at most "
+        "1e-6; with another solver both keep ``learning_rate_init``, and a "
+        "stall stops training. skneural's own schedules apply to every "
+        "stochastic solver: ``'exponential'`` multiplies the rate by "
         "``decay_rate`` every ``decay_steps`` epochs, smoothly, and ``'step'`` "
-        "in steps; ``'cosine'`` anneals it to 0 over ``max_iter`` epochs. Each "
-        "may follow a linear warm-up of ``warmup_epochs``. Unlike scikit-learn, "
-        "schedules apply to every stochastic solver, not only ``'sgd'``.",
+        "in steps; ``'cosine'`` anneals it to 0 over ``max_iter`` epochs. "
+        "``warmup_epochs`` puts a linear warm-up in front of any of them, with "
+        "every stochastic solver.",
     ),
     "learning_rate_init": (
         "float",
-        "Initial step size of the stochastic solvers.",
+        "Initial step size of the stochastic solvers. ``'adagrad'``, whose "
+        "steps shrink as the root of the number of steps taken, uses ten times "
+        "it (0.01 at the default). Not used by ``'lbfgs'``.",
     ),
     "power_t": (
         "float",
-        "Exponent of the ``'invscaling'`` schedule.",
+        "Exponent of the ``'invscaling'`` schedule (``solver='sgd'`` only).",
     ),
     "max_iter": (
         "int",
@@ -171,9 +178,14 @@ PARAMETERS = {
         "Share of ``alpha`` that is an L1 penalty, in [0, 1]: the penalty is "
         "``alpha * ((1 - l1_ratio) / 2 * ||W||^2 + l1_ratio * ||W||_1)``. The "
         "non-smooth L1 part is never differentiated: ``'lbfgs'`` solves it "
-        "exactly by splitting W into positive and negative parts under bounds, "
-        "the stochastic solvers apply its proximal operator (soft-thresholding "
-        "at the nominal learning rate) after each step, which yields exact zeros.",
+        "exactly by splitting W into positive and negative parts under bounds; "
+        "the stochastic solvers apply its proximal operator (soft-thresholding) "
+        "after each step, in the step's own metric: by the learning rate for "
+        "``'sgd'``, whose momentum then follows the thresholded weights, and by "
+        "each weight's own step size for the adaptive solvers. Weights reach "
+        "exact zeros, and full-batch training the exact optimum. A mini-batch "
+        "step divides the penalty by the batch's total sample weight, as "
+        "scikit-learn's MLP divides its L2 penalty.",
     ),
     "weight_decay": (
         "float",

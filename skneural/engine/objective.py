@@ -10,7 +10,8 @@ With ``rho = 0`` (the default) this is the L2 penalty of scikit-learn's MLP.
 
 The smooth part (loss and L2) has a gradient; the L1 part does not, so it is
 never differentiated: the mini-batch loop applies its proximal operator
-(soft-thresholding) after each step, and the L-BFGS driver splits ``W`` into
+(soft-thresholding) after each step, in the metric of that step (the
+optimizer's ``proximal_update``), and the L-BFGS driver splits ``W`` into
 positive and negative parts under bounds, where it becomes linear.
 
 This is scikit-learn's MLP objective ("the L2 term is divided by the sample
@@ -84,24 +85,35 @@ class Objective:
     def proximal_step(self, params, step_size, weight_sum):
         """Apply the L1 part's proximal operator (soft-thresholding) in place.
 
-        After a gradient step of size ``step_size`` on the smooth part, this
-        is the exact minimiser of the L1 term plus the distance to the step's
-        result, so weights reach exact zeros instead of oscillating around
-        them as a sub-gradient step would.
+        After a gradient step on the smooth part that gave parameter ``i`` the
+        step size ``step_size[i]``, this is the exact minimiser of the L1 term
+        plus ``sum_i (x_i - params_i) ** 2 / (2 * step_size[i])``: each weight
+        moves towards 0 by ``step_size[i] * l1 / weight_sum``, and stops there.
+        Weights reach exact zeros instead of oscillating around them as a
+        sub-gradient step would. See
+        :meth:`~skneural.engine.optimizers.Optimizer.proximal_update`.
 
         Parameters
         ----------
         params : ndarray of shape (n_params,)
             Flat parameter vector, updated in place.
-        step_size : float
-            Learning rate of the step just taken.
+        step_size : float or ndarray of shape (n_params,)
+            Step size of the step just taken, one for all parameters or one
+            each (an adaptive optimizer's); an array is overwritten.
         weight_sum : float
             Sum of the sample weights of the batch (the objective's divisor).
         """
         if not self.l1:
             return
-        weights = params[: self.network.n_coef]
-        threshold = step_size * self.l1 / weight_sum
+        n_coef = self.network.n_coef
+        weights = params[:n_coef]
+        # A Python float keeps a float32 threshold in float32.
+        scale = float(self.l1 / weight_sum)
+        if np.ndim(step_size):
+            threshold = step_size[:n_coef]
+            threshold *= scale
+        else:
+            threshold = float(step_size) * scale
         magnitude = np.abs(weights)
         magnitude -= threshold
         np.maximum(magnitude, 0, out=magnitude)

@@ -5,6 +5,14 @@ a small dataclass of arrays, and ``update(params, grad, state,
 learning_rate)`` applies one step. The step writes into ``params`` and the
 state's arrays in place: on small batches a fresh allocation per step costs
 more than the arithmetic. Nothing here decides when to stop.
+
+A term of the objective without a gradient (the L1 penalty) enters through
+``proximal_update``: a step on the smooth part, then the term's proximal
+operator in the metric of that step. Each optimizer knows the step it gave
+each parameter (one float for SGD, one per parameter for the adaptive
+methods, a diagonal preconditioner) and keeps its state consistent with the
+point the operator returns, so that the iteration's fixed points are the
+minimisers of the whole objective.
 """
 
 import math
@@ -63,6 +71,35 @@ class Optimizer:
             Step size for this step.
         """
         raise NotImplementedError
+
+    def proximal_update(self, params, grad, state, learning_rate, proximal):
+        """Apply one step on the smooth part, then a proximal operator, in place.
+
+        ``proximal(params, step)`` must replace ``params`` by the minimiser of
+        ``h(x) + sum_i (x_i - params_i) ** 2 / (2 * step_i)`` for the
+        non-smooth term ``h``, where ``step`` is the step size this update gave
+        each parameter's gradient: a float, or an array of shape (n_params,)
+        for an optimizer that scales each parameter's step. With the identity
+        for an operator, this is :meth:`update`.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector, updated in place.
+        grad : ndarray of shape (n_params,)
+            Gradient of the smooth part at ``params``; may be overwritten.
+        state : dataclass
+            State from :meth:`init`, updated in place.
+        learning_rate : float
+            Step size for this step.
+        proximal : callable
+            ``proximal(params, step)``, updating ``params`` in place; it may
+            overwrite an array ``step``.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no proximal_update, which a penalty "
+            "without a gradient (an L1 penalty) needs."
+        )
 
     def __repr__(self):
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
@@ -123,6 +160,36 @@ class SGD(Optimizer):
         else:
             params += velocity
 
+    def proximal_update(self, params, grad, state, learning_rate, proximal):  # noqa: D102
+        # The operator acts on the point the gradient step reaches, and the
+        # velocity becomes the move between proximal iterates, so that a
+        # weight held at 0 keeps no velocity to push it off again. Heavy ball
+        # is then iPiano (Ochs et al., 2014), Nesterov's form FISTA with a
+        # constant momentum (Beck and Teboulle, 2009); the step is
+        # learning_rate for both.
+        velocity, step = state.velocity, state.scratch
+        np.multiply(grad, learning_rate, out=step)
+        if self.momentum == 0.0:
+            params -= step
+            proximal(params, learning_rate)
+            return
+        velocity *= self.momentum
+        if self.nesterov:
+            # params holds theta + momentum * velocity, the look-ahead point
+            # where the gradient was taken: velocity is now -theta.
+            velocity -= params
+            params -= step
+        else:
+            velocity -= step
+            params += velocity
+            # velocity is now -theta, the iterate before the step.
+            velocity -= params
+        proximal(params, learning_rate)
+        velocity += params
+        if self.nesterov:
+            np.multiply(velocity, self.momentum, out=step)
+            params += step
+
 
 @dataclass
 class AdamState:
@@ -149,6 +216,10 @@ class AdamState:
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2014) with bias correction folded into the step size.
 
+    With a proximal operator it is ProxGen (Yun et al., 2021): the operator
+    is taken in Adam's own metric, each parameter's step being the learning
+    rate divided by the root of its second moment.
+
     Parameters
     ----------
     beta_1 : float, default=0.9
@@ -173,53 +244,76 @@ class Adam(Optimizer):
             0, np.zeros_like(params), np.zeros_like(params), np.zeros_like(params)
         )
 
-    def update(self, params, grad, state, learning_rate):  # noqa: D102
-        # The moments are kept divided by (1 - beta): m' = beta_1 m' + g and
-        # v' = beta_2 v' + g^2 save a scaling pass each, and the factors move
-        # into the step size and epsilon, since
-        #   m / (sqrt(v) + eps) = (1 - beta_1) / sqrt(1 - beta_2)
-        #                         * m' / (sqrt(v') + eps / sqrt(1 - beta_2)).
-        # Each line below is one pass over the parameters (10, where the
-        # textbook form takes 12); the square root is the costliest (4x a
-        # multiplication in float64).
-        beta_1, beta_2 = self.beta_1, self.beta_2
+    # The moments are kept divided by (1 - beta): m' = beta_1 m' + g and
+    # v' = beta_2 v' + g^2 save a scaling pass each, and the factors move into
+    # the rates and epsilon, since
+    #   m / (sqrt(v) + eps) = (1 - beta_1) / sqrt(1 - beta_2)
+    #                         * m' / (sqrt(v') + eps / sqrt(1 - beta_2)).
+    def _rates(self, t, learning_rate):
+        """Return the rate of ``1 / (sqrt(v') + eps')`` and m's bias correction.
+
+        A step is ``rate / (sqrt(v') + eps') * m' / correction``, where
+        ``m' / correction`` is the bias-corrected average of the gradient.
+        Python floats, not NumPy float64 scalars: those would make a float32
+        update compute in float64 (7x slower on 1e5 weights).
+        """
+        root = math.sqrt(1.0 - self.beta_2)
+        rate = float(learning_rate) * math.sqrt(1.0 - self.beta_2**t) / root
+        correction = (1.0 - self.beta_1**t) / (1.0 - self.beta_1)
+        return rate, correction
+
+    def _accumulate(self, grad, state):
+        """Count the step and add ``grad`` to both moments."""
         state.t += 1
         m, v, scratch = state.first_moment, state.second_moment, state.scratch
-        root = math.sqrt(1.0 - beta_2)
-        # A Python float, not a NumPy float64 scalar: that would make a
-        # float32 update compute in float64 (7x slower on 1e5 weights).
-        step_size = (
-            float(learning_rate)
-            * (1.0 - beta_1)
-            / root
-            * math.sqrt(1.0 - beta_2**state.t)
-            / (1.0 - beta_1**state.t)
-        )
+        m *= self.beta_1
+        m += grad
+        np.multiply(grad, grad, out=scratch)
+        v *= self.beta_2
+        v += scratch
+
+    def update(self, params, grad, state, learning_rate):  # noqa: D102
+        # Each NumPy line below is one pass over the parameters (10, where
+        # the textbook form takes 12); the square root is the costliest (4x a
+        # multiplication in float64).
+        m, v, scratch = state.first_moment, state.second_moment, state.scratch
+        rate, correction = self._rates(state.t + 1, learning_rate)
+        step_size = rate / correction
+        epsilon = self.epsilon / math.sqrt(1.0 - self.beta_2)
         kernels = get_kernels()
         if kernels is not None and accepts(params, grad, m, v):
             # The same step as below in one pass (kernels.py).
+            state.t += 1
             cast = params.dtype.type
             kernels.adam_step(
                 params,
                 grad,
                 m,
                 v,
-                cast(beta_1),
-                cast(beta_2),
-                cast(self.epsilon / root),
+                cast(self.beta_1),
+                cast(self.beta_2),
+                cast(epsilon),
                 cast(step_size),
             )
             return
-        m *= beta_1
-        m += grad
-        np.multiply(grad, grad, out=scratch)
-        v *= beta_2
-        v += scratch
+        self._accumulate(grad, state)
         np.sqrt(v, out=scratch)
-        scratch += self.epsilon / root
+        scratch += epsilon
         np.divide(m, scratch, out=scratch)
         scratch *= step_size
         params -= scratch
+
+    def proximal_update(self, params, grad, state, learning_rate, proximal):  # noqa: D102
+        m, v, step = state.first_moment, state.second_moment, state.scratch
+        self._accumulate(grad, state)
+        rate, correction = self._rates(state.t, learning_rate)
+        np.sqrt(v, out=step)
+        step += self.epsilon / math.sqrt(1.0 - self.beta_2)
+        np.divide(rate, step, out=step)
+        np.multiply(m, 1.0 / correction, out=grad)
+        grad *= step
+        params -= grad
+        proximal(params, step)
 
 
 class AdamW(Adam):
@@ -253,11 +347,18 @@ class AdamW(Adam):
         self.weight_decay = float(weight_decay)
         self.n_decayed = n_decayed
 
-    def update(self, params, grad, state, learning_rate):  # noqa: D102
+    def _decay(self, params, learning_rate):
         if self.weight_decay:
             decayed = params[: self.n_decayed]
             decayed *= 1.0 - learning_rate * self.weight_decay
+
+    def update(self, params, grad, state, learning_rate):  # noqa: D102
+        self._decay(params, learning_rate)
         super().update(params, grad, state, learning_rate)
+
+    def proximal_update(self, params, grad, state, learning_rate, proximal):  # noqa: D102
+        self._decay(params, learning_rate)
+        super().proximal_update(params, grad, state, learning_rate, proximal)
 
 
 @dataclass
@@ -269,14 +370,42 @@ class MomentState:
     accumulator : ndarray of shape (n_params,)
         Running average (RMSprop) or sum (Adagrad) of the squared gradient.
     scratch : ndarray of shape (n_params,)
-        Work buffer, so that a step allocates nothing.
+        Work buffer, so that a step allocates nothing; after a step, each
+        parameter's step size.
     """
 
     accumulator: np.ndarray
     scratch: np.ndarray
 
 
-class RMSprop(Optimizer):
+class _RootScaled(Optimizer):
+    """Base of :class:`RMSprop` and :class:`Adagrad`.
+
+    A step is ``lr * g / (sqrt(accumulator) + epsilon)``; subclasses say how
+    the squared gradient accumulates.
+    """
+
+    def init(self, params):  # noqa: D102
+        return MomentState(np.zeros_like(params), np.empty_like(params))
+
+    def _accumulate(self, grad, accumulator, scratch):
+        raise NotImplementedError
+
+    def update(self, params, grad, state, learning_rate):  # noqa: D102
+        acc, step = state.accumulator, state.scratch
+        self._accumulate(grad, acc, step)
+        np.sqrt(acc, out=step)
+        step += self.epsilon
+        np.divide(float(learning_rate), step, out=step)
+        grad *= step
+        params -= grad
+
+    def proximal_update(self, params, grad, state, learning_rate, proximal):  # noqa: D102
+        self.update(params, grad, state, learning_rate)
+        proximal(params, state.scratch)
+
+
+class RMSprop(_RootScaled):
     """RMSprop: divide the step by a running root mean square of the gradient.
 
     Parameters
@@ -293,23 +422,14 @@ class RMSprop(Optimizer):
         self.rho = float(rho)
         self.epsilon = float(epsilon)
 
-    def init(self, params):  # noqa: D102
-        return MomentState(np.zeros_like(params), np.empty_like(params))
-
-    def update(self, params, grad, state, learning_rate):  # noqa: D102
-        acc, scratch = state.accumulator, state.scratch
-        acc *= self.rho
+    def _accumulate(self, grad, accumulator, scratch):
+        accumulator *= self.rho
         np.multiply(grad, grad, out=scratch)
         scratch *= 1.0 - self.rho
-        acc += scratch
-        np.sqrt(acc, out=scratch)
-        scratch += self.epsilon
-        np.divide(grad, scratch, out=scratch)
-        scratch *= learning_rate
-        params -= scratch
+        accumulator += scratch
 
 
-class Adagrad(Optimizer):
+class Adagrad(_RootScaled):
     """Adagrad: divide the step by the root of the summed squared gradients.
 
     Parameters
@@ -323,18 +443,9 @@ class Adagrad(Optimizer):
     def __init__(self, epsilon=1e-8):
         self.epsilon = float(epsilon)
 
-    def init(self, params):  # noqa: D102
-        return MomentState(np.zeros_like(params), np.empty_like(params))
-
-    def update(self, params, grad, state, learning_rate):  # noqa: D102
-        acc, scratch = state.accumulator, state.scratch
+    def _accumulate(self, grad, accumulator, scratch):
         np.multiply(grad, grad, out=scratch)
-        acc += scratch
-        np.sqrt(acc, out=scratch)
-        scratch += self.epsilon
-        np.divide(grad, scratch, out=scratch)
-        scratch *= learning_rate
-        params -= scratch
+        accumulator += scratch
 
 
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}

@@ -13,6 +13,7 @@ outlive one call so that ``partial_fit`` and ``warm_start`` can resume is a
 :class:`TrainingState`.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -380,10 +381,17 @@ def train_minibatch(
                 norm = math.sqrt(float(grad @ grad))
                 if norm > clip_norm:
                     grad *= clip_norm / norm
-            update(params, grad, optimizer_state, learning_rate)
             if objective.l1:
                 weight_sum = batch_rows if sw_batch is None else sw_batch.sum()
-                objective.proximal_step(params, learning_rate, weight_sum)
+                optimizer.proximal_update(
+                    params,
+                    grad,
+                    optimizer_state,
+                    learning_rate,
+                    functools.partial(objective.proximal_step, weight_sum=weight_sum),
+                )
+            else:
+                update(params, grad, optimizer_state, learning_rate)
             result.n_fun += 1
         if result.diverged or not np.isfinite(params).all():
             np.copyto(params, state.finite_params)

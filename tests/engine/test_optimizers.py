@@ -1,14 +1,21 @@
-"""Every optimizer's update rule against a hand-written reference formula."""
+"""Every optimizer's update rule against a hand-written reference formula.
+
+With an L1 penalty, the proximal update of every optimizer reaches the
+minimiser of a lasso whose solution is known in closed form.
+"""
 
 import copy
 import dataclasses
+import math
 import pickle
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
+from skneural.engine import Network, Objective, train_minibatch
 from skneural.engine.optimizers import OPTIMIZERS, SGD, Adagrad, Adam, AdamW, RMSprop
+from skneural.engine.schedules import Constant
 
 N_PARAMS, N_STEPS = 6, 8
 
@@ -145,3 +152,105 @@ def test_states_are_independent_per_init():
     optimizer.update(params.copy(), np.ones(N_PARAMS), first, 0.1)
     assert second.t == 0 and not second.first_moment.any()
     assert copy.deepcopy(first).t == 1
+
+
+# ------------------------------------------------------------ proximal steps
+@pytest.mark.parametrize(
+    ("optimizer", "reference"), CASES, ids=[repr(optimizer) for optimizer, _ in CASES]
+)
+def test_proximal_update_with_the_identity_is_update(optimizer, reference):
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=N_PARAMS)
+    expected = params.copy()
+    state, expected_state = optimizer.init(params), optimizer.init(params)
+    steps = []
+    for step in range(N_STEPS):
+        grad = rng.normal(size=N_PARAMS)
+        learning_rate = 0.1 / (1 + step)
+        optimizer.update(expected, grad.copy(), expected_state, learning_rate)
+        optimizer.proximal_update(
+            params,
+            grad.copy(),
+            state,
+            learning_rate,
+            lambda params, step: steps.append(np.copy(step)),
+        )
+        assert_allclose(params, expected, rtol=1e-12, atol=1e-15)
+    # One step size for every parameter, or one each, and never negative.
+    assert len(steps) == N_STEPS
+    assert all(np.shape(step) in ((), (N_PARAMS,)) for step in steps)
+    assert all(np.all(step >= 0) for step in steps)
+
+
+def orthogonal_lasso(n_samples=64, n_features=8, l1=20.0):
+    """A lasso whose minimiser is known: ``X.T @ X / n`` is the identity.
+
+    With centred, orthogonal columns, ``J = (||X w + b - y||^2 / 2 +
+    l1 * ||w||_1) / n`` is minimised by ``b = mean(y)`` and ``w`` the
+    soft-thresholded ``X.T @ y / n``, by ``l1 / n`` (Tibshirani, 1996).
+    """
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(n_samples, n_features))
+    features -= features.mean(axis=0)
+    X = np.linalg.qr(features)[0] * np.sqrt(n_samples)
+    coef = np.array([2.0, -1.5, 0.2, 0.0, 1.0, -0.1, 0.0, 0.6])[:n_features]
+    y = X @ coef + 0.5 + 0.3 * rng.normal(size=n_samples)
+    correlation = X.T @ y / n_samples
+    shrunk = np.maximum(np.abs(correlation) - l1 / n_samples, 0)
+    return X, y[:, None], np.copysign(shrunk, correlation), y.mean(), l1
+
+
+# Each optimizer with a rate that suits a solution of unit scale: SGD's below
+# 2 / L (L = 1 here), the adaptive methods' steps a few hundredths of it,
+# Adagrad's larger since its steps shrink as it goes.
+PROXIMAL_CASES = [
+    (SGD(momentum=0.0), 0.5),
+    (SGD(momentum=0.9, nesterov=False), 0.1),
+    (SGD(momentum=0.9, nesterov=True), 0.1),
+    (Adam(), 0.03),
+    (AdamW(weight_decay=0.0), 0.03),
+    (RMSprop(), 0.01),
+    (Adagrad(), 0.3),
+]
+
+
+def test_every_optimizer_has_a_proximal_case():
+    assert {type(optimizer) for optimizer, _ in PROXIMAL_CASES} == set(
+        OPTIMIZERS.values()
+    )
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "learning_rate"),
+    PROXIMAL_CASES,
+    ids=[repr(optimizer) for optimizer, _ in PROXIMAL_CASES],
+)
+def test_proximal_training_reaches_the_lasso_minimiser(optimizer, learning_rate):
+    # Soft-thresholding by the nominal rate after a momentum or Adam step has
+    # other fixed points than the minimiser: the momentum keeps pushing a
+    # weight held at 0, and an adaptive step is not the nominal rate.
+    X, y, coef, intercept, l1 = orthogonal_lasso()
+    network = Network((X.shape[1], 1), "identity", "squared_error")
+    result = train_minibatch(
+        Objective(network, alpha=l1, l1_ratio=1.0),
+        np.zeros(network.n_params),
+        X,
+        y,
+        optimizer=optimizer,
+        schedule=Constant(learning_rate),
+        batch_size=X.shape[0],
+        max_iter=1000,
+        rng=np.random.default_rng(0),
+        tol=0.0,
+        n_iter_no_change=math.inf,
+    )
+    weights = network.coefs(result.params)[0].ravel()
+    assert_array_equal(weights == 0, coef == 0)
+    assert (coef == 0).sum() >= 3
+    assert_allclose(weights, coef, atol=1e-9)
+    # The intercept is not penalised. RMSprop at a constant rate circles its
+    # minimum at about half the rate, as it does without a penalty: its step
+    # is about the rate wherever the gradient is small.
+    assert_allclose(
+        network.intercepts(result.params)[0], [intercept], atol=learning_rate
+    )
