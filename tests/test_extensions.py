@@ -1,12 +1,16 @@
 """What skneural adds beyond scikit-learn's frozen MLP (issue 6), feature by feature."""
 
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import ElasticNet, Lasso
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
@@ -140,6 +144,199 @@ def test_registered_custom_loss_is_validated():
     with pytest.raises(ValueError, match="gradient of loss"):
         register_loss("wrong_loss", _WrongHalfSquared)
     assert "wrong_loss" not in LOSSES
+
+
+# ------------------------------------------- registrations across processes
+# Registered here, in the module (pickled by reference, as a user's module
+# is); the subprocess test below defines its classes in __main__.
+class _WorkerCube(_Cube):
+    pass
+
+
+class _WorkerHalfSquared(_HalfSquared):
+    pass
+
+
+class _OtherCube(_Cube):
+    pass
+
+
+class _KinkedHalfSquared(_HalfSquared):
+    smooth = False
+
+
+@pytest.fixture
+def registered():
+    """Register the worker classes, and unregister them after the test."""
+    register_activation("test_worker_cube", _WorkerCube)
+    register_loss("test_worker_half_squared", _WorkerHalfSquared)
+    yield
+    ACTIVATIONS.pop("test_worker_cube", None)
+    LOSSES.pop("test_worker_half_squared", None)
+    LOSSES.pop("test_kinked", None)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        MLPRegressor(hidden_layer_sizes=(4,), activation="test_worker_cube"),
+        MLPRegressor(hidden_layer_sizes=(4,), loss="test_worker_half_squared"),
+        GDLinearRegressor(loss="test_worker_half_squared"),
+        MLPSoftmaxClassifier(hidden_layer_sizes=(4,), activation="test_worker_cube"),
+    ],
+    ids=["mlp-activation", "mlp-loss", "linear-loss", "classifier-activation"],
+)
+def test_registered_names_reach_joblib_workers(
+    estimator, registered, classification, regression
+):
+    X, y = classification if is_classifier(estimator) else regression
+    estimator = clone(estimator).set_params(max_iter=20, random_state=0)
+    serial = cross_val_score(estimator, X, y, cv=2, error_score="raise")
+    parallel = cross_val_score(estimator, X, y, cv=2, n_jobs=2, error_score="raise")
+    assert_allclose(parallel, serial, rtol=1e-12)
+
+
+def test_registered_loss_serves_the_regressors(registered, regression):
+    X, y = regression
+    # Half the squared error: the same least-squares optimum, half the loss.
+    half = GDLinearRegressor(loss="test_worker_half_squared").fit(X, y)
+    full = GDLinearRegressor().fit(X, y)
+    assert_allclose(half.coef_, full.coef_, rtol=1e-6)
+    assert half.loss_ == pytest.approx(full.loss_ / 2, rel=1e-6)
+    # Adam's steps do not change when every gradient is halved.
+    common = dict(hidden_layer_sizes=(4,), alpha=0.0, epsilon=1e-12, max_iter=20)
+    half = MLPRegressor(loss="test_worker_half_squared", random_state=0, **common)
+    full = MLPRegressor(random_state=0, **common)
+    half.fit(X, y)
+    full.fit(X, y)
+    assert_allclose(half.loss_curve_, np.divide(full.loss_curve_, 2), rtol=1e-6)
+    assert_allclose(half.predict(X), full.predict(X), rtol=1e-6)
+
+
+def test_estimator_pickles_carry_their_registrations(registered, regression):
+    X, y = regression
+    reg = MLPRegressor(
+        hidden_layer_sizes=(4,),
+        activation="test_worker_cube",
+        loss="test_worker_half_squared",
+        max_iter=5,
+        random_state=0,
+    ).fit(X, y)
+    data = pickle.dumps(reg)
+    # As in a process that never registered them.
+    ACTIVATIONS.pop("test_worker_cube")
+    LOSSES.pop("test_worker_half_squared")
+    restored = pickle.loads(data)
+    assert ACTIVATIONS["test_worker_cube"] is _WorkerCube
+    assert LOSSES["test_worker_half_squared"] is _WorkerHalfSquared
+    assert_array_equal(restored.predict(X), reg.predict(X))
+    assert "_registered_classes" not in vars(restored)
+    assert "_registered_classes" not in vars(reg)
+    assert_array_equal(_params(clone(restored).fit(X, y)), _params(reg))
+    # Built-in names and instances need no registration.
+    state = MLPRegressor(activation=LeakyReLU()).__getstate__()
+    assert "_registered_classes" not in state
+
+
+def test_a_taken_name_is_refused_to_another_class(registered):
+    register_activation("test_worker_cube", _WorkerCube)  # the same: no-op
+    with pytest.raises(ValueError, match="already registered as the activation"):
+        register_activation("test_worker_cube", _OtherCube)
+    assert ACTIVATIONS["test_worker_cube"] is _WorkerCube
+    # Nor does unpickling replace it.
+    state = MLPRegressor(activation="test_worker_cube").__getstate__()
+    state["_registered_classes"]["activation"] = ("test_worker_cube", _OtherCube)
+    with pytest.raises(ValueError, match="already registered"):
+        MLPRegressor().__setstate__(state)
+
+
+def test_unknown_name_is_blamed_on_the_estimator_not_its_caller(regression):
+    X, y = regression
+    with pytest.raises(ValueError, match="'activation' parameter of MLPRegressor"):
+        cross_val_score(
+            MLPRegressor(activation="not_registered"), X, y, error_score="raise"
+        )
+    with pytest.raises(ValueError, match="register_loss") as raised:
+        cross_val_score(
+            GDLinearRegressor(loss="not_registered"), X, y, error_score="raise"
+        )
+    assert "cross_val_score" not in str(raised.value)
+    assert "The 'loss' parameter of GDLinearRegressor" in str(raised.value)
+
+
+@pytest.mark.parametrize("Regressor", [GDLinearRegressor, MLPRegressor])
+def test_regressors_refuse_classification_losses(Regressor, regression):
+    X, y = regression
+    for loss in ("binary_log_loss", "multinomial_log_loss"):
+        with pytest.raises(ValueError, match=f"parameter of {Regressor.__name__}"):
+            Regressor(loss=loss).fit(X, y)
+
+
+def test_lbfgs_refuses_a_registered_loss_with_kinks(registered, regression):
+    X, y = regression
+    register_loss("test_kinked", _KinkedHalfSquared)
+    with pytest.raises(ValueError, match="cannot minimise loss='test_kinked'"):
+        GDLinearRegressor(loss="test_kinked").fit(X, y)
+    GDLinearRegressor(loss="test_kinked", solver="adam", max_iter=5).fit(X, y)
+
+
+MAIN_SCRIPT = """
+import numpy as np
+from sklearn.datasets import make_regression
+from sklearn.model_selection import cross_val_score
+from skneural import MLPRegressor
+from skneural.engine.activations import Activation, register_activation
+from skneural.engine.losses import Loss, register_loss
+
+
+class Cube(Activation):
+    needs_input = True
+
+    def forward(self, z, out):
+        return np.power(z, 3, out=out)
+
+    def multiply_derivative(self, delta, z, a):
+        delta *= 3 * z * z
+        return delta
+
+
+class HalfSquared(Loss):
+    def pointwise(self, raw, y):
+        return 0.25 * ((raw - y) ** 2).sum(axis=1)
+
+    def raw_gradient(self, raw, y, out):
+        np.subtract(raw, y, out=out)
+        out *= 0.5
+        return out
+
+
+if __name__ == "__main__":
+    register_activation("my_act", Cube)
+    register_loss("my_loss", HalfSquared)
+    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
+    for params in ({"activation": "my_act"}, {"loss": "my_loss"}):
+        reg = MLPRegressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0)
+        reg.set_params(**params)
+        scores = [
+            cross_val_score(reg, X, y / 100, cv=2, n_jobs=n_jobs, error_score="raise")
+            for n_jobs in (1, 2)
+        ]
+        np.testing.assert_allclose(scores[1], scores[0], rtol=1e-12)
+    print("ok")
+"""
+
+
+def test_classes_defined_in_main_reach_joblib_workers(tmp_path):
+    script = tmp_path / "register_in_main.py"
+    script.write_text(MAIN_SCRIPT)
+    completed = subprocess.run(
+        [sys.executable, "-W", "ignore::UserWarning", str(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "ok"
 
 
 # -------------------------------------------------------------- initialisation
