@@ -466,15 +466,23 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         elif X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
         else:
-            X_val = _aligned(
-                validate_data(
+            try:
+                X_val = validate_data(
                     self,
                     X_val,
                     accept_sparse=["csr", "csc"],
                     dtype=X.dtype,
                     reset=False,
                 )
-            )
+            except ValueError as error:
+                raise ValueError(
+                    "X_val does not match the X that fit received: "
+                    f"{str(error).rstrip('.')}. In a Pipeline, the steps before "
+                    "this estimator transform X but not "
+                    "X_val, unless the pipeline is built with "
+                    "transform_input=['X_val'] (with metadata routing enabled)."
+                ) from error
+            X_val = _aligned(X_val)
             y_val = _check_y(y_val, multi_output=True, y_numeric=self._y_numeric)
             if y_val.ndim == 2 and y_val.shape[1] == 1:
                 y_val = column_or_1d(y_val)

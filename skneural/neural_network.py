@@ -80,6 +80,18 @@ Notes
 The log-loss is computed from the logits with ``logaddexp`` and
 log-sum-exp, never from clipped probabilities, and ``predict_log_proba``
 stays finite for confident predictions.
+
+Unlike :class:`~sklearn.neural_network.MLPClassifier`, this class has a
+``decision_function`` (the logits). Tools that try it before
+``predict_proba`` therefore see logits where they see probabilities from
+``MLPClassifier``: :class:`~sklearn.inspection.DecisionBoundaryDisplay`
+with ``response_method='auto'`` colours by logit, the ``'roc_auc'`` and
+``'average_precision'`` scorers rank by logit (the same order, except
+where probabilities round to 0 or 1), and
+:class:`~sklearn.calibration.CalibratedClassifierCV` calibrates the
+logits. Pass ``response_method='predict_proba'`` where a tool takes it to
+get ``MLPClassifier``'s behaviour. :ref:`The user guide <guide-tools>` lists
+the tools.
 {references}
 Examples
 --------

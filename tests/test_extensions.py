@@ -1,5 +1,7 @@
 """What skneural adds beyond scikit-learn's frozen MLP (issue 6), feature by feature."""
 
+import contextlib
+import functools
 import pickle
 import subprocess
 import sys
@@ -7,10 +9,20 @@ import sys
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import expit
+from sklearn import config_context
 from sklearn.base import clone, is_classifier
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import UnsetMetadataPassedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.inspection import DecisionBoundaryDisplay
 from sklearn.linear_model import ElasticNet, Lasso
+from sklearn.metrics import RocCurveDisplay, get_scorer, roc_auc_score, roc_curve
 from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
@@ -657,6 +669,160 @@ def test_validation_set_errors(classification):
         clf.fit(X, y, X_val=X[:5], y_val=np.array([0, 1, 2, 0, 1]))
     with pytest.raises(ValueError, match="features"):
         clf.fit(X, y, X_val=X[:5, :3], y_val=y[:5])
+
+
+def test_pipeline_transforms_x_val_only_with_transform_input(classification):
+    X, y = classification
+    X = 50 * X + 200  # far from standardised, so scaling X_val matters
+    X_train, y_train, X_val, y_val = X[:180], y[:180], X[180:], y[180:]
+    common = dict(hidden_layer_sizes=(8,), max_iter=10, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    expected = MLPSoftmaxClassifier(**common).fit(
+        scaler.transform(X_train),
+        y_train,
+        X_val=scaler.transform(X_val),
+        y_val=y_val,
+    )
+    validation = dict(X_val=X_val, y_val=y_val)
+
+    def pipeline(requested=True, **kwargs):
+        mlp = MLPSoftmaxClassifier(**common)
+        if requested:
+            mlp.set_fit_request(X_val=True, y_val=True)
+        return Pipeline([("scale", StandardScaler()), ("mlp", mlp)], **kwargs)
+
+    with config_context(enable_metadata_routing=True):
+        # The recipe of the user guide.
+        piped = pipeline(transform_input=["X_val"]).fit(X_train, y_train, **validation)
+        # Routed but not transformed: the model validates on unscaled data.
+        untransformed = pipeline().fit(X_train, y_train, **validation)
+        with pytest.raises(UnsetMetadataPassedError, match=r"X_val.*set_fit_request"):
+            pipeline(requested=False).fit(X_train, y_train, **validation)
+    assert_allclose(
+        piped[-1].validation_loss_curve_, expected.validation_loss_curve_, rtol=1e-12
+    )
+    assert (
+        untransformed[-1].validation_loss_curve_[0]
+        > 10 * (expected.validation_loss_curve_[0])
+    )
+    # Without routing, transform_input is refused, and step parameters pass
+    # X_val as it is.
+    with pytest.raises(ValueError, match="metadata routing is enabled"):
+        pipeline(False, transform_input=["X_val"]).fit(X_train, y_train)
+    stepwise = pipeline(False).fit(X_train, y_train, mlp__X_val=X_val, mlp__y_val=y_val)
+    assert_allclose(
+        stepwise[-1].validation_loss_curve_,
+        untransformed[-1].validation_loss_curve_,
+        rtol=1e-12,
+    )
+
+
+def test_x_val_unlike_x_names_the_pipeline_recipe(classification):
+    X, y = classification
+    select = ColumnTransformer([("keep", "passthrough", [0, 1, 2])])
+    pipe = Pipeline([("select", select), ("mlp", MLPSoftmaxClassifier(max_iter=5))])
+    with pytest.raises(
+        ValueError, match=r"X_val does not match.*8 features.*transform_input"
+    ):
+        pipe.fit(X, y, mlp__X_val=X[:20], mlp__y_val=y[:20])
+
+
+# ------------------------------------- decision_function and response_method
+# scikit-learn's MLPClassifier has no decision_function; tools that try it
+# first see logits from MLPSoftmaxClassifier where they see probabilities from
+# MLPClassifier (docs/guide/scikit_learn_tools.rst).
+@pytest.fixture(scope="module")
+def two_mlps():
+    X, y = make_classification(
+        n_samples=200, n_features=2, n_redundant=0, random_state=0
+    )
+    params = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=500, random_state=0)
+    return (
+        X,
+        y,
+        MLPSoftmaxClassifier(**params).fit(X, y),
+        MLPClassifier(**params).fit(X, y),
+    )
+
+
+@contextlib.contextmanager
+def _recording_calls(classifier):
+    """Record which of decision_function and predict_proba are called."""
+    calls = []
+
+    def recorded(method):
+        @functools.wraps(method)
+        def record(X):
+            calls.append(method.__name__)
+            return method(X)
+
+        return record
+
+    methods = ("decision_function", "predict_proba")
+    for name in methods:
+        setattr(classifier, name, recorded(getattr(classifier, name)))
+    try:
+        yield calls
+    finally:
+        for name in methods:
+            delattr(classifier, name)
+
+
+def test_displays_draw_logits_where_they_try_decision_function_first(
+    two_mlps,
+):
+    pytest.importorskip("matplotlib").use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y, ours, theirs = two_mlps
+    assert not hasattr(theirs, "decision_function")
+    try:
+        drawn = {
+            clf: DecisionBoundaryDisplay.from_estimator(clf, X, grid_resolution=20)
+            for clf in (ours, theirs)
+        }
+        as_theirs = DecisionBoundaryDisplay.from_estimator(
+            ours, X, grid_resolution=20, response_method="predict_proba"
+        )
+        # Curve displays ask for probabilities first: nothing changes there.
+        with _recording_calls(ours) as calls:
+            roc = RocCurveDisplay.from_estimator(ours, X, y)
+        assert calls == ["predict_proba"]
+    finally:
+        plt.close("all")
+    fpr, tpr, _ = roc_curve(y, ours.predict_proba(X)[:, 1])
+    assert_array_equal(roc.fpr, fpr)
+    assert_array_equal(roc.tpr, tpr)
+    grid = np.c_[drawn[ours].xx0.ravel(), drawn[ours].xx1.ravel()]
+    assert_allclose(drawn[ours].response.ravel(), ours.decision_function(grid))
+    assert drawn[ours].response.min() < 0 < 1 < drawn[ours].response.max()
+    assert_allclose(drawn[theirs].response.ravel(), theirs.predict_proba(grid)[:, 1])
+    assert_allclose(as_theirs.response, expit(drawn[ours].response), rtol=1e-12)
+
+
+def test_scorers_and_calibration_take_the_logits(
+    two_mlps,
+):
+    X, y, ours, theirs = two_mlps
+    logits, proba = ours.decision_function(X), ours.predict_proba(X)[:, 1]
+    with _recording_calls(ours) as calls:
+        auc = get_scorer("roc_auc")(ours, X, y)
+    assert calls == ["decision_function"]
+    assert auc == roc_auc_score(y, logits)
+    # The ranking of the probabilities, but for those that round to 1 (or 0),
+    # whose logits still differ.
+    saturated = proba == proba.max()
+    assert saturated.sum() > 1 and len(np.unique(logits[saturated])) > 1
+    # Platt scaling is fitted on the logits of ours, the probabilities of theirs.
+    for clf, response in ((ours, logits), (theirs, theirs.predict_proba(X)[:, 1])):
+        calibrated = CalibratedClassifierCV(FrozenEstimator(clf), method="sigmoid")
+        calibrated.fit(X, y)
+        sigmoid = calibrated.calibrated_classifiers_[0].calibrators[0]
+        assert_allclose(
+            calibrated.predict_proba(X)[:, 1],
+            expit(-(sigmoid.a_ * response + sigmoid.b_)),
+            rtol=1e-12,
+        )
 
 
 # --------------------------------------------------------------- class weights
