@@ -205,11 +205,11 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         # A registered name means nothing in a process that has not registered
         # it (a joblib worker, another session): its class travels along.
         state = dict(super().__getstate__())
-        registered = {
-            parameter: (state[parameter], registry.custom(state[parameter]))
-            for parameter, registry in _REGISTRIES.items()
-            if registry.custom(state.get(parameter)) is not None
-        }
+        registered = {}
+        for parameter, registry in _REGISTRIES.items():
+            cls = registry.custom(state.get(parameter))
+            if cls is not None:
+                registered[parameter] = (state[parameter], cls)
         if registered:
             state["_registered_classes"] = registered
         return state
@@ -250,9 +250,9 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 f"{name!r}, which is neither one of {builtins} nor a name "
                 f"registered in this process with {registry.base.__module__}."
                 f"register_{registry.kind}. A registered name reaches another "
-                "process (an n_jobs worker, an unpickling session) only in an "
-                "estimator that holds it when pickled, not when it is set there, "
-                "as a search sets the values of a parameter grid."
+                "process (an n_jobs worker, a session that unpickles) in the "
+                "estimator that holds it when pickled, not when set there, as a "
+                "search sets the values of its parameter grid."
             )
 
     # --------------------------------------------------------------- fitting

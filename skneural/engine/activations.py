@@ -445,7 +445,7 @@ def register_activation(name, activation_class):
 
     A registration lives in the process that made it. An estimator whose
     ``activation`` is the registered name carries the registration when it
-    is pickled, so clones, pickles and the worker processes of ``n_jobs``
+    is pickled, so the worker processes of ``n_jobs`` and unpickled copies
     find it; a name given in another process only (a parameter grid that a
     search's workers set) does not travel: pass an instance there.
 

@@ -426,7 +426,7 @@ def register_loss(name, loss_class):
 
     A registration lives in the process that made it. An estimator whose
     ``loss`` is the registered name carries the registration when it is
-    pickled, so clones, pickles and the worker processes of ``n_jobs`` find
+    pickled, so the worker processes of ``n_jobs`` and unpickled copies find
     it; a name given in another process only (a parameter grid that a
     search's workers set) does not travel.
 

@@ -5,7 +5,8 @@ is a key of one :class:`Registry`. The built-in entries are fixed; users add
 their own classes with the module's ``register_*`` function, which checks a
 class before it is accepted. A registration lives in the process that made
 it: the estimators carry the registrations their parameters name in their
-pickled state, so that clones, pickles and joblib's worker processes find them.
+pickled state, so that joblib's worker processes and unpickled copies find
+them.
 """
 
 __all__ = ["Registry"]
