@@ -31,6 +31,7 @@ from ._callbacks import FitReporter
 from ._compat import (
     CallbackSupportMixin,
     Interval,
+    InvalidParameterError,
     Options,
     StrOptions,
     _check_sample_weight,
@@ -41,7 +42,9 @@ from ._compat import (
 )
 from ._split import validation_split
 from .engine import Network, Objective, train_lbfgs, train_minibatch
+from .engine.activations import ACTIVATIONS
 from .engine.hashing import row_keys
+from .engine.losses import LOSSES
 from .engine.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from .engine.schedules import (
     Constant,
@@ -84,6 +87,11 @@ _SCHEDULES = {
         rate, max(est.max_iter - est.warmup_epochs, 1)
     ),
 }
+
+
+# Parameters whose strings are keys of an engine registry that users extend;
+# an estimator's constraints list the built-in keys it takes.
+_REGISTRIES = {"activation": ACTIVATIONS, "loss": LOSSES}
 
 
 def restore_on_error(fit_method):
@@ -197,15 +205,72 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         """Return the sample weights training uses (classifiers add class weights)."""
         return sample_weight
 
+    # ---------------------------------------------------------- registries
+    def __getstate__(self):
+        # A registered name means nothing in a process that has not registered
+        # it (a joblib worker, another session): its class travels along.
+        state = dict(super().__getstate__())
+        registered = {}
+        for parameter, registry in _REGISTRIES.items():
+            cls = registry.custom(state.get(parameter))
+            if cls is not None:
+                registered[parameter] = (state[parameter], cls)
+        if registered:
+            state["_registered_classes"] = registered
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        for parameter, (name, cls) in state.pop("_registered_classes", {}).items():
+            _REGISTRIES[parameter].register(name, cls)
+        super().__setstate__(state)
+
+    def _check_registered_names(self):
+        """Check that each name of a registry-backed parameter is known here.
+
+        Names beyond the built-in options of the constraints must be
+        registered in this process; the registry grows after the constraints
+        are made, so this runs at the start of fit.
+        """
+        for parameter, registry in _REGISTRIES.items():
+            name = getattr(self, parameter, None)
+            if (
+                parameter not in self._parameter_constraints
+                or not isinstance(name, str)
+                or registry.custom(name) is not None
+            ):
+                continue
+            builtins = sorted(
+                option
+                for constraint in self._parameter_constraints[parameter]
+                if isinstance(constraint, StrOptions)
+                for option in constraint.options
+            )
+            if name in builtins:
+                continue
+            # Not phrased "parameter of X must be", which sklearn's
+            # validate_params rewrites to blame a caller like cross_val_score.
+            raise InvalidParameterError(
+                f"The {parameter!r} parameter of {type(self).__name__} is "
+                f"{name!r}, which is neither one of {builtins} nor a name "
+                f"registered in this process with {registry.base.__module__}."
+                f"register_{registry.kind}. A registered name reaches another "
+                "process (an n_jobs worker, a session that unpickles) in the "
+                "estimator that holds it when pickled, not when set there, as a "
+                "search sets the values of its parameter grid."
+            )
+
     # --------------------------------------------------------------- fitting
     def _check_parameter_interactions(self, incremental):
         """Rules that span several parameters, checked at the start of fit."""
-        if self.solver == "lbfgs" and getattr(self, "loss", None) == "absolute_error":
+        self._check_registered_names()
+        loss = getattr(self, "loss", None)
+        if self.solver == "lbfgs" and loss in LOSSES and not LOSSES[loss].smooth:
             raise ValueError(
-                "solver='lbfgs' cannot minimise loss='absolute_error': the loss is "
-                "not differentiable where a residual is 0, and L-BFGS's line search "
-                "assumes a smooth objective. Use a stochastic solver such as "
-                "solver='sgd' or solver='adam'."
+                f"solver='lbfgs' cannot minimise loss={loss!r}: the loss is not "
+                "smooth (the absolute error has a kink where a residual is 0), and "
+                "L-BFGS's line search assumes a smooth objective. Use a stochastic "
+                "solver such as solver='sgd' or solver='adam'."
             )
         if self.solver == "lbfgs" and np.any(np.asarray(self._dropout()) > 0):
             raise ValueError(
@@ -417,15 +482,23 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         elif X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
         else:
-            X_val = _aligned(
-                validate_data(
+            try:
+                X_val = validate_data(
                     self,
                     X_val,
                     accept_sparse=["csr", "csc"],
                     dtype=X.dtype,
                     reset=False,
                 )
-            )
+            except ValueError as error:
+                raise ValueError(
+                    "X_val does not match the X that fit received: "
+                    f"{str(error).rstrip('.')}. In a Pipeline, the steps before "
+                    "this estimator transform X but not "
+                    "X_val, unless the pipeline is built with "
+                    "transform_input=['X_val'] (with metadata routing enabled)."
+                ) from error
+            X_val = _aligned(X_val)
             y_val = _check_y(y_val, multi_output=True, y_numeric=self._y_numeric)
             if y_val.ndim == 2 and y_val.shape[1] == 1:
                 y_val = column_or_1d(y_val)

@@ -8,6 +8,7 @@ mended in this file alone.
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import (
     HasMethods,
+    Hidden,
     Interval,
     InvalidParameterError,
     Options,
@@ -20,6 +21,7 @@ __all__ = [
     "HAS_CALLBACK_API",
     "CallbackSupportMixin",
     "HasMethods",
+    "Hidden",
     "Interval",
     "InvalidParameterError",
     "Options",

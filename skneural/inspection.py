@@ -28,15 +28,31 @@ def _as_curve(values, name):
     return curve
 
 
+def _as_validation_curve(values, name, n_iter):
+    """Return a validation curve, or None, checked to have ``n_iter`` values."""
+    if values is None:
+        return None
+    curve = _as_curve(values, name)
+    if curve.size != n_iter:
+        raise ValueError(
+            f"{name} has {curve.size} values but loss_curve has {n_iter}; they "
+            "must have one per iteration each."
+        )
+    return curve
+
+
 class LossCurveDisplay:
-    """Training loss curve, with the validation score when there is one.
+    """Training loss curve, with the validation loss and score when there are some.
 
     The training loss is drawn against the iteration (the epoch for the
-    stochastic solvers, the L-BFGS iteration for ``solver='lbfgs'``). When
-    validation scores are given, as a fit with ``early_stopping=True``
-    records them, they are drawn on a second y-axis, dashed and in the loss
-    curve's colour. Several displays may share one ``ax``: their validation
-    curves then share one second axis, and one legend lists every curve.
+    stochastic solvers, the L-BFGS iteration for ``solver='lbfgs'``). A fit
+    with a validation set (``early_stopping=True``, or ``X_val`` and
+    ``y_val``) also records a validation loss, drawn dashed on the same axis
+    since it is in the same units, and a validation score, drawn dotted on a
+    second y-axis; both take the training curve's colour. Several displays
+    may share one ``ax``: their scores then share one second axis, and one
+    legend lists every curve, placed where it covers the fewest points of the
+    curves of both axes.
 
     Use :meth:`from_estimator` to plot a fitted estimator; construct the
     display directly to plot curves stored elsewhere. Requires matplotlib
@@ -49,7 +65,10 @@ class LossCurveDisplay:
         ``loss_curve_``.
     validation_scores : array-like of shape (n_iter,), default=None
         Validation score after each iteration, such as an estimator's
-        ``validation_scores_``; None to plot the loss alone.
+        ``validation_scores_``; None to plot no score.
+    validation_loss_curve : array-like of shape (n_iter,), default=None
+        Validation loss after each iteration, such as an estimator's
+        ``validation_loss_curve_``; None to plot no validation loss.
     estimator_name : str, default=None
         Name of the estimator, used in the legend.
 
@@ -57,6 +76,9 @@ class LossCurveDisplay:
     ----------
     line_ : matplotlib Line2D
         The training loss curve.
+    validation_loss_line_ : matplotlib Line2D or None
+        The validation loss curve, on ``ax_``, or None without a validation
+        loss.
     validation_line_ : matplotlib Line2D or None
         The validation score curve, or None without validation scores.
     ax_ : matplotlib Axes
@@ -85,11 +107,21 @@ class LossCurveDisplay:
     >>> display = LossCurveDisplay.from_estimator(clf)
     >>> len(display.line_.get_ydata()) == clf.n_iter_
     True
+    >>> display.validation_loss_line_.axes is display.ax_
+    True
     """
 
-    def __init__(self, *, loss_curve, validation_scores=None, estimator_name=None):
+    def __init__(
+        self,
+        *,
+        loss_curve,
+        validation_scores=None,
+        validation_loss_curve=None,
+        estimator_name=None,
+    ):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
+        self.validation_loss_curve = validation_loss_curve
         self.estimator_name = estimator_name
 
     def plot(self, ax=None, *, name=None, **kwargs):
@@ -111,37 +143,53 @@ class LossCurveDisplay:
             The display, with the matplotlib objects stored as attributes.
         """
         plt = _import_pyplot(f"{type(self).__name__}.plot")
+        from matplotlib.ticker import MaxNLocator
+
         loss_curve = _as_curve(self.loss_curve, "loss_curve")
-        validation_scores = None
-        if self.validation_scores is not None:
-            validation_scores = _as_curve(self.validation_scores, "validation_scores")
-            if validation_scores.size != loss_curve.size:
-                raise ValueError(
-                    f"validation_scores has {validation_scores.size} values but "
-                    f"loss_curve has {loss_curve.size}; they must have one per "
-                    "iteration each."
-                )
+        validation_loss_curve = _as_validation_curve(
+            self.validation_loss_curve, "validation_loss_curve", loss_curve.size
+        )
+        validation_scores = _as_validation_curve(
+            self.validation_scores, "validation_scores", loss_curve.size
+        )
         if ax is None:
-            _, ax = plt.subplots()
+            # The layout keeps the second y-axis's label inside the figure.
+            _, ax = plt.subplots(layout="constrained")
         name = self.estimator_name if name is None else name
         iterations = np.arange(1, loss_curve.size + 1)
 
+        def label(curve):
+            return curve if name is None else f"{name} ({curve})"
+
         kwargs.setdefault("label", "training loss" if name is None else name)
         (self.line_,) = ax.plot(iterations, loss_curve, **kwargs)
-        ax.set_xlabel("Iteration")
-        ax.set_ylabel("Training loss")
-        self.ax_validation_ = self.validation_line_ = None
+        color = self.line_.get_color()
+        self.validation_loss_line_ = self.validation_line_ = None
+        self.ax_validation_ = None
+        if validation_loss_curve is not None:
+            (self.validation_loss_line_,) = ax.plot(
+                iterations,
+                validation_loss_curve,
+                linestyle="--",
+                color=color,
+                label=label("validation loss"),
+            )
         if validation_scores is not None:
             self.ax_validation_ = _twin_axes(ax)
-            label = "validation score"
             (self.validation_line_,) = self.ax_validation_.plot(
                 iterations,
                 validation_scores,
-                linestyle="--",
-                color=self.line_.get_color(),
-                label=label if name is None else f"{name} ({label})",
+                linestyle=":",
+                color=color,
+                label=label("validation score"),
             )
             self.ax_validation_.set_ylabel("Validation score")
+        ax.set_xlabel("Iteration")
+        if self.validation_loss_line_ is not None:
+            ax.set_ylabel("Loss")
+        elif ax.get_ylabel() != "Loss":  # set by a display sharing ax
+            ax.set_ylabel("Training loss")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _draw_legend(ax)
         self.ax_ = ax
         self.figure_ = ax.figure
@@ -157,7 +205,8 @@ class LossCurveDisplay:
             A fitted estimator with a ``loss_curve_`` attribute (every
             skneural estimator, and scikit-learn's MLPs), or a fitted
             :class:`~sklearn.pipeline.Pipeline` ending in one. Its
-            ``validation_scores_`` are plotted too when they are not None.
+            ``validation_loss_curve_`` and ``validation_scores_`` are plotted
+            too when they are not None.
         ax : matplotlib Axes, default=None
             Axes to plot on; None creates a new figure and axes.
         name : str, default=None
@@ -185,6 +234,7 @@ class LossCurveDisplay:
         display = cls(
             loss_curve=model.loss_curve_,
             validation_scores=getattr(model, "validation_scores_", None),
+            validation_loss_curve=getattr(model, "validation_loss_curve_", None),
             estimator_name=type(model).__name__ if name is None else name,
         )
         return display.plot(ax=ax, **kwargs)
@@ -212,13 +262,24 @@ def _overlaid_axes(ax):
     return [ax, *twins]
 
 
+# Marks the transparent copies of curves that _draw_legend adds.
+_LEGEND_OBSTACLE = "skneural-legend-obstacle"
+
+
 def _draw_legend(ax):
     """Draw one legend of every labelled curve of ``ax`` and its twin.
 
     The legend goes on the twin when there is one, since a twin is drawn
-    over ``ax`` and would hide a legend drawn on it.
+    over ``ax`` and would hide a legend drawn on it. Matplotlib's
+    ``loc='best'`` avoids only the artists of the axes that holds the
+    legend, so the twin gets transparent copies of the curves of ``ax``,
+    drawn in the coordinates of ``ax``: the legend then avoids every curve.
     """
     overlaid = _overlaid_axes(ax)
+    host = overlaid[-1]
+    for line in list(host.lines):
+        if line.get_gid() == _LEGEND_OBSTACLE:
+            line.remove()
     handles = [
         line
         for axes in overlaid
@@ -228,4 +289,21 @@ def _draw_legend(ax):
     for axes in overlaid:
         if axes.get_legend() is not None:
             axes.get_legend().remove()
-    overlaid[-1].legend(handles=handles)
+        if axes is not host:
+            for line in axes.get_lines():
+                host.add_artist(_transparent_copy(line))
+    host.legend(handles=handles, loc="best")
+
+
+def _transparent_copy(line):
+    # add_artist, unlike plot, leaves the twin's data limits alone.
+    from matplotlib.lines import Line2D
+
+    return Line2D(
+        line.get_xdata(),
+        line.get_ydata(),
+        transform=line.get_transform(),
+        alpha=0.0,
+        label="_nolegend_",
+        gid=_LEGEND_OBSTACLE,
+    )

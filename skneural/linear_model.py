@@ -4,7 +4,7 @@ import numpy as np
 
 from ._base import BaseGradientDescent, store_init_arguments
 from ._classifier import GradientDescentClassifierMixin
-from ._compat import StrOptions
+from ._compat import Hidden, StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
 from ._regressor import GradientDescentRegressorMixin
 
@@ -61,9 +61,12 @@ _INTERCEPT_REGRESSOR = (
     """,
     parameters={
         "loss": (
-            "{'squared_error', 'absolute_error'}",
+            "{'squared_error', 'absolute_error'} or str",
             "``'squared_error'`` fits the conditional mean (least squares); "
-            "``'absolute_error'`` the conditional median (least absolute deviations).",
+            "``'absolute_error'`` the conditional median (least absolute "
+            "deviations). A name registered with "
+            ":func:`skneural.engine.losses.register_loss` selects that loss and "
+            "its ``out_activation``.",
         ),
         "alpha": (
             "float",
@@ -93,7 +96,8 @@ _INTERCEPT_REGRESSOR = (
 class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):  # noqa: D101 (written by @document)
     _parameter_constraints: dict = {
         **BaseLinearGD._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "absolute_error"})],
+        # Other names must be registered; fit checks them (the registry grows).
+        "loss": [StrOptions({"squared_error", "absolute_error"}), Hidden(str)],
     }
 
     def __init__(

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._base import BaseGradientDescent, store_init_arguments
 from ._classifier import GradientDescentClassifierMixin
-from ._compat import Interval, InvalidParameterError, StrOptions
+from ._compat import Hidden, Interval, StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
 from ._regressor import GradientDescentRegressorMixin
 from .engine.activations import ACTIVATIONS, Activation
@@ -37,7 +37,12 @@ class BaseMLP(BaseGradientDescent):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [str, Activation],
+        # Other names must be registered; fit checks them (the registry grows).
+        "activation": [
+            StrOptions(set(ACTIVATIONS.builtin_names)),
+            Hidden(str),
+            Activation,
+        ],
         "weight_init": [StrOptions(_WEIGHT_INITS), Initializer],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
     }
@@ -55,13 +60,6 @@ class BaseMLP(BaseGradientDescent):
         return tuple(int(size) for size in sizes)
 
     def _hidden_activation(self):
-        if isinstance(self.activation, Activation):
-            return self.activation
-        if self.activation not in ACTIVATIONS:
-            raise InvalidParameterError(
-                f"The 'activation' parameter of {type(self).__name__} must be a str "
-                f"among {sorted(ACTIVATIONS)}. Got {self.activation!r} instead."
-            )
         return self.activation
 
     def _initial_weights(self):
@@ -82,6 +80,18 @@ Notes
 The log-loss is computed from the logits with ``logaddexp`` and
 log-sum-exp, never from clipped probabilities, and ``predict_log_proba``
 stays finite for confident predictions.
+
+Unlike :class:`~sklearn.neural_network.MLPClassifier`, this class has a
+``decision_function`` (the logits). Tools that try it before
+``predict_proba`` therefore see logits where they see probabilities from
+``MLPClassifier``: :class:`~sklearn.inspection.DecisionBoundaryDisplay`
+with ``response_method='auto'`` colours by logit, the ``'roc_auc'`` and
+``'average_precision'`` scorers rank by logit (the same order, except
+where probabilities round to 0 or 1), and
+:class:`~sklearn.calibration.CalibratedClassifierCV` calibrates the
+logits. Pass ``response_method='predict_proba'`` where a tool takes it to
+get ``MLPClassifier``'s behaviour. :ref:`The user guide <guide-tools>` lists
+the tools.
 {references}
 Examples
 --------
@@ -183,10 +193,12 @@ Examples
     """,
     parameters={
         "loss": (
-            "{'squared_error', 'absolute_error', 'poisson'}",
+            "{'squared_error', 'absolute_error', 'poisson'} or str",
             "Loss of the output: half squared error (identity output), absolute "
             "error (identity output; a median regression) or half Poisson "
-            "deviance (exponential output, for non-negative targets).",
+            "deviance (exponential output, for non-negative targets). A name "
+            "registered with :func:`skneural.engine.losses.register_loss` "
+            "selects that loss and its ``out_activation``.",
         )
     },
     attributes=NETWORK_ATTRIBUTES,
@@ -195,7 +207,11 @@ Examples
 class MLPRegressor(GradientDescentRegressorMixin, BaseMLP):  # noqa: D101 (written by @document)
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "absolute_error", "poisson"})],
+        # Other names must be registered; fit checks them (the registry grows).
+        "loss": [
+            StrOptions({"squared_error", "absolute_error", "poisson"}),
+            Hidden(str),
+        ],
     }
 
     def __init__(

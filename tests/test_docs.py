@@ -96,3 +96,20 @@ def test_linked_examples_exist():
         name for name in linked if not (ROOT / "examples" / f"{name}.py").exists()
     )
     assert not missing, missing
+
+
+def test_every_guide_page_is_in_the_guide_toctree():
+    index = (DOCS / "guide" / "index.rst").read_text(encoding="utf-8")
+    toctree = set(re.findall(r"^   (\w+)$", index, flags=re.MULTILINE))
+    pages = {path.stem for path in (DOCS / "guide").glob("*.rst")} - {"index"}
+    assert pages <= toctree, sorted(pages - toctree)
+
+
+def test_classifier_notes_say_what_decision_function_changes():
+    # tests/test_extensions.py checks that the tools behave as said here.
+    notes = skneural.MLPSoftmaxClassifier.__doc__.split("Notes")[1]
+    notes = notes.split("References")[0]
+    for tool in ("DecisionBoundaryDisplay", "'roc_auc'", "CalibratedClassifierCV"):
+        assert tool in notes
+    guide = (DOCS / "guide" / "scikit_learn_tools.rst").read_text(encoding="utf-8")
+    assert ".. _guide-tools:" in guide and "<guide-tools>" in notes

@@ -1,12 +1,28 @@
 """What skneural adds beyond scikit-learn's frozen MLP (issue 6), feature by feature."""
 
+import contextlib
+import functools
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
+from scipy.special import expit
+from sklearn import config_context
+from sklearn.base import clone, is_classifier
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import UnsetMetadataPassedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.inspection import DecisionBoundaryDisplay
 from sklearn.linear_model import ElasticNet, Lasso
-from sklearn.model_selection import GridSearchCV
+from sklearn.metrics import RocCurveDisplay, get_scorer, roc_auc_score, roc_curve
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
@@ -140,6 +156,199 @@ def test_registered_custom_loss_is_validated():
     with pytest.raises(ValueError, match="gradient of loss"):
         register_loss("wrong_loss", _WrongHalfSquared)
     assert "wrong_loss" not in LOSSES
+
+
+# ------------------------------------------- registrations across processes
+# Registered here, in the module (pickled by reference, as a user's module
+# is); the subprocess test below defines its classes in __main__.
+class _WorkerCube(_Cube):
+    pass
+
+
+class _WorkerHalfSquared(_HalfSquared):
+    pass
+
+
+class _OtherCube(_Cube):
+    pass
+
+
+class _KinkedHalfSquared(_HalfSquared):
+    smooth = False
+
+
+@pytest.fixture
+def registered():
+    """Register the worker classes, and unregister them after the test."""
+    register_activation("test_worker_cube", _WorkerCube)
+    register_loss("test_worker_half_squared", _WorkerHalfSquared)
+    yield
+    ACTIVATIONS.pop("test_worker_cube", None)
+    LOSSES.pop("test_worker_half_squared", None)
+    LOSSES.pop("test_kinked", None)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        MLPRegressor(hidden_layer_sizes=(4,), activation="test_worker_cube"),
+        MLPRegressor(hidden_layer_sizes=(4,), loss="test_worker_half_squared"),
+        GDLinearRegressor(loss="test_worker_half_squared"),
+        MLPSoftmaxClassifier(hidden_layer_sizes=(4,), activation="test_worker_cube"),
+    ],
+    ids=["mlp-activation", "mlp-loss", "linear-loss", "classifier-activation"],
+)
+def test_registered_names_reach_joblib_workers(
+    estimator, registered, classification, regression
+):
+    X, y = classification if is_classifier(estimator) else regression
+    estimator = clone(estimator).set_params(max_iter=20, random_state=0)
+    serial = cross_val_score(estimator, X, y, cv=2, error_score="raise")
+    parallel = cross_val_score(estimator, X, y, cv=2, n_jobs=2, error_score="raise")
+    assert_allclose(parallel, serial, rtol=1e-12)
+
+
+def test_registered_loss_serves_the_regressors(registered, regression):
+    X, y = regression
+    # Half the squared error: the same least-squares optimum, half the loss.
+    half = GDLinearRegressor(loss="test_worker_half_squared").fit(X, y)
+    full = GDLinearRegressor().fit(X, y)
+    assert_allclose(half.coef_, full.coef_, rtol=1e-6)
+    assert half.loss_ == pytest.approx(full.loss_ / 2, rel=1e-6)
+    # Adam's steps do not change when every gradient is halved.
+    common = dict(hidden_layer_sizes=(4,), alpha=0.0, epsilon=1e-12, max_iter=20)
+    half = MLPRegressor(loss="test_worker_half_squared", random_state=0, **common)
+    full = MLPRegressor(random_state=0, **common)
+    half.fit(X, y)
+    full.fit(X, y)
+    assert_allclose(half.loss_curve_, np.divide(full.loss_curve_, 2), rtol=1e-6)
+    assert_allclose(half.predict(X), full.predict(X), rtol=1e-6)
+
+
+def test_estimator_pickles_carry_their_registrations(registered, regression):
+    X, y = regression
+    reg = MLPRegressor(
+        hidden_layer_sizes=(4,),
+        activation="test_worker_cube",
+        loss="test_worker_half_squared",
+        max_iter=5,
+        random_state=0,
+    ).fit(X, y)
+    data = pickle.dumps(reg)
+    # As in a process that never registered them.
+    ACTIVATIONS.pop("test_worker_cube")
+    LOSSES.pop("test_worker_half_squared")
+    restored = pickle.loads(data)
+    assert ACTIVATIONS["test_worker_cube"] is _WorkerCube
+    assert LOSSES["test_worker_half_squared"] is _WorkerHalfSquared
+    assert_array_equal(restored.predict(X), reg.predict(X))
+    assert "_registered_classes" not in vars(restored)
+    assert "_registered_classes" not in vars(reg)
+    assert_array_equal(_params(clone(restored).fit(X, y)), _params(reg))
+    # Built-in names and instances need no registration.
+    state = MLPRegressor(activation=LeakyReLU()).__getstate__()
+    assert "_registered_classes" not in state
+
+
+def test_a_taken_name_is_refused_to_another_class(registered):
+    register_activation("test_worker_cube", _WorkerCube)  # the same: no-op
+    with pytest.raises(ValueError, match="already registered as the activation"):
+        register_activation("test_worker_cube", _OtherCube)
+    assert ACTIVATIONS["test_worker_cube"] is _WorkerCube
+    # Nor does unpickling replace it.
+    state = MLPRegressor(activation="test_worker_cube").__getstate__()
+    state["_registered_classes"]["activation"] = ("test_worker_cube", _OtherCube)
+    with pytest.raises(ValueError, match="already registered"):
+        MLPRegressor().__setstate__(state)
+
+
+def test_unknown_name_is_blamed_on_the_estimator_not_its_caller(regression):
+    X, y = regression
+    with pytest.raises(ValueError, match="'activation' parameter of MLPRegressor"):
+        cross_val_score(
+            MLPRegressor(activation="not_registered"), X, y, error_score="raise"
+        )
+    with pytest.raises(ValueError, match="register_loss") as raised:
+        cross_val_score(
+            GDLinearRegressor(loss="not_registered"), X, y, error_score="raise"
+        )
+    assert "cross_val_score" not in str(raised.value)
+    assert "The 'loss' parameter of GDLinearRegressor" in str(raised.value)
+
+
+@pytest.mark.parametrize("Regressor", [GDLinearRegressor, MLPRegressor])
+def test_regressors_refuse_classification_losses(Regressor, regression):
+    X, y = regression
+    for loss in ("binary_log_loss", "multinomial_log_loss"):
+        with pytest.raises(ValueError, match=f"parameter of {Regressor.__name__}"):
+            Regressor(loss=loss).fit(X, y)
+
+
+def test_lbfgs_refuses_a_registered_loss_with_kinks(registered, regression):
+    X, y = regression
+    register_loss("test_kinked", _KinkedHalfSquared)
+    with pytest.raises(ValueError, match="cannot minimise loss='test_kinked'"):
+        GDLinearRegressor(loss="test_kinked").fit(X, y)
+    GDLinearRegressor(loss="test_kinked", solver="adam", max_iter=5).fit(X, y)
+
+
+MAIN_SCRIPT = """
+import numpy as np
+from sklearn.datasets import make_regression
+from sklearn.model_selection import cross_val_score
+from skneural import MLPRegressor
+from skneural.engine.activations import Activation, register_activation
+from skneural.engine.losses import Loss, register_loss
+
+
+class Cube(Activation):
+    needs_input = True
+
+    def forward(self, z, out):
+        return np.power(z, 3, out=out)
+
+    def multiply_derivative(self, delta, z, a):
+        delta *= 3 * z * z
+        return delta
+
+
+class HalfSquared(Loss):
+    def pointwise(self, raw, y):
+        return 0.25 * ((raw - y) ** 2).sum(axis=1)
+
+    def raw_gradient(self, raw, y, out):
+        np.subtract(raw, y, out=out)
+        out *= 0.5
+        return out
+
+
+if __name__ == "__main__":
+    register_activation("my_act", Cube)
+    register_loss("my_loss", HalfSquared)
+    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
+    for params in ({"activation": "my_act"}, {"loss": "my_loss"}):
+        reg = MLPRegressor(hidden_layer_sizes=(3,), max_iter=5, random_state=0)
+        reg.set_params(**params)
+        scores = [
+            cross_val_score(reg, X, y / 100, cv=2, n_jobs=n_jobs, error_score="raise")
+            for n_jobs in (1, 2)
+        ]
+        np.testing.assert_allclose(scores[1], scores[0], rtol=1e-12)
+    print("ok")
+"""
+
+
+def test_classes_defined_in_main_reach_joblib_workers(tmp_path):
+    script = tmp_path / "register_in_main.py"
+    script.write_text(MAIN_SCRIPT)
+    completed = subprocess.run(
+        [sys.executable, "-W", "ignore::UserWarning", str(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "ok"
 
 
 # -------------------------------------------------------------- initialisation
@@ -460,6 +669,160 @@ def test_validation_set_errors(classification):
         clf.fit(X, y, X_val=X[:5], y_val=np.array([0, 1, 2, 0, 1]))
     with pytest.raises(ValueError, match="features"):
         clf.fit(X, y, X_val=X[:5, :3], y_val=y[:5])
+
+
+def test_pipeline_transforms_x_val_only_with_transform_input(classification):
+    X, y = classification
+    X = 50 * X + 200  # far from standardised, so scaling X_val matters
+    X_train, y_train, X_val, y_val = X[:180], y[:180], X[180:], y[180:]
+    common = dict(hidden_layer_sizes=(8,), max_iter=10, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    expected = MLPSoftmaxClassifier(**common).fit(
+        scaler.transform(X_train),
+        y_train,
+        X_val=scaler.transform(X_val),
+        y_val=y_val,
+    )
+    validation = dict(X_val=X_val, y_val=y_val)
+
+    def pipeline(requested=True, **kwargs):
+        mlp = MLPSoftmaxClassifier(**common)
+        if requested:
+            mlp.set_fit_request(X_val=True, y_val=True)
+        return Pipeline([("scale", StandardScaler()), ("mlp", mlp)], **kwargs)
+
+    with config_context(enable_metadata_routing=True):
+        # The recipe of the user guide.
+        piped = pipeline(transform_input=["X_val"]).fit(X_train, y_train, **validation)
+        # Routed but not transformed: the model validates on unscaled data.
+        untransformed = pipeline().fit(X_train, y_train, **validation)
+        with pytest.raises(UnsetMetadataPassedError, match=r"X_val.*set_fit_request"):
+            pipeline(requested=False).fit(X_train, y_train, **validation)
+    assert_allclose(
+        piped[-1].validation_loss_curve_, expected.validation_loss_curve_, rtol=1e-12
+    )
+    assert (
+        untransformed[-1].validation_loss_curve_[0]
+        > 10 * (expected.validation_loss_curve_[0])
+    )
+    # Without routing, transform_input is refused, and step parameters pass
+    # X_val as it is.
+    with pytest.raises(ValueError, match="metadata routing is enabled"):
+        pipeline(False, transform_input=["X_val"]).fit(X_train, y_train)
+    stepwise = pipeline(False).fit(X_train, y_train, mlp__X_val=X_val, mlp__y_val=y_val)
+    assert_allclose(
+        stepwise[-1].validation_loss_curve_,
+        untransformed[-1].validation_loss_curve_,
+        rtol=1e-12,
+    )
+
+
+def test_x_val_unlike_x_names_the_pipeline_recipe(classification):
+    X, y = classification
+    select = ColumnTransformer([("keep", "passthrough", [0, 1, 2])])
+    pipe = Pipeline([("select", select), ("mlp", MLPSoftmaxClassifier(max_iter=5))])
+    with pytest.raises(
+        ValueError, match=r"X_val does not match.*8 features.*transform_input"
+    ):
+        pipe.fit(X, y, mlp__X_val=X[:20], mlp__y_val=y[:20])
+
+
+# ------------------------------------- decision_function and response_method
+# scikit-learn's MLPClassifier has no decision_function; tools that try it
+# first see logits from MLPSoftmaxClassifier where they see probabilities from
+# MLPClassifier (docs/guide/scikit_learn_tools.rst).
+@pytest.fixture(scope="module")
+def two_mlps():
+    X, y = make_classification(
+        n_samples=200, n_features=2, n_redundant=0, random_state=0
+    )
+    params = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=500, random_state=0)
+    return (
+        X,
+        y,
+        MLPSoftmaxClassifier(**params).fit(X, y),
+        MLPClassifier(**params).fit(X, y),
+    )
+
+
+@contextlib.contextmanager
+def _recording_calls(classifier):
+    """Record which of decision_function and predict_proba are called."""
+    calls = []
+
+    def recorded(method):
+        @functools.wraps(method)
+        def record(X):
+            calls.append(method.__name__)
+            return method(X)
+
+        return record
+
+    methods = ("decision_function", "predict_proba")
+    for name in methods:
+        setattr(classifier, name, recorded(getattr(classifier, name)))
+    try:
+        yield calls
+    finally:
+        for name in methods:
+            delattr(classifier, name)
+
+
+def test_displays_draw_logits_where_they_try_decision_function_first(
+    two_mlps,
+):
+    pytest.importorskip("matplotlib").use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y, ours, theirs = two_mlps
+    assert not hasattr(theirs, "decision_function")
+    try:
+        drawn = {
+            clf: DecisionBoundaryDisplay.from_estimator(clf, X, grid_resolution=20)
+            for clf in (ours, theirs)
+        }
+        as_theirs = DecisionBoundaryDisplay.from_estimator(
+            ours, X, grid_resolution=20, response_method="predict_proba"
+        )
+        # Curve displays ask for probabilities first: nothing changes there.
+        with _recording_calls(ours) as calls:
+            roc = RocCurveDisplay.from_estimator(ours, X, y)
+        assert calls == ["predict_proba"]
+    finally:
+        plt.close("all")
+    fpr, tpr, _ = roc_curve(y, ours.predict_proba(X)[:, 1])
+    assert_array_equal(roc.fpr, fpr)
+    assert_array_equal(roc.tpr, tpr)
+    grid = np.c_[drawn[ours].xx0.ravel(), drawn[ours].xx1.ravel()]
+    assert_allclose(drawn[ours].response.ravel(), ours.decision_function(grid))
+    assert drawn[ours].response.min() < 0 < 1 < drawn[ours].response.max()
+    assert_allclose(drawn[theirs].response.ravel(), theirs.predict_proba(grid)[:, 1])
+    assert_allclose(as_theirs.response, expit(drawn[ours].response), rtol=1e-12)
+
+
+def test_scorers_and_calibration_take_the_logits(
+    two_mlps,
+):
+    X, y, ours, theirs = two_mlps
+    logits, proba = ours.decision_function(X), ours.predict_proba(X)[:, 1]
+    with _recording_calls(ours) as calls:
+        auc = get_scorer("roc_auc")(ours, X, y)
+    assert calls == ["decision_function"]
+    assert auc == roc_auc_score(y, logits)
+    # The ranking of the probabilities, but for those that round to 1 (or 0),
+    # whose logits still differ.
+    saturated = proba == proba.max()
+    assert saturated.sum() > 1 and len(np.unique(logits[saturated])) > 1
+    # Platt scaling is fitted on the logits of ours, the probabilities of theirs.
+    for clf, response in ((ours, logits), (theirs, theirs.predict_proba(X)[:, 1])):
+        calibrated = CalibratedClassifierCV(FrozenEstimator(clf), method="sigmoid")
+        calibrated.fit(X, y)
+        sigmoid = calibrated.calibrated_classifiers_[0].calibrators[0]
+        assert_allclose(
+            calibrated.predict_proba(X)[:, 1],
+            expit(-(sigmoid.a_ * response + sigmoid.b_)),
+            rtol=1e-12,
+        )
 
 
 # --------------------------------------------------------------- class weights

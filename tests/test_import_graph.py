@@ -1,10 +1,11 @@
 """The dependency rules of the style guide, checked on the sources and at run time.
 
 - ``skneural.engine`` never imports scikit-learn, nor the estimator layer.
-- The leaf modules (``kernels``, ``activations``, ``losses``,
+- The leaf modules (``kernels``, ``registry``, ``activations``, ``losses``,
   ``initializers``, ``schedules``, ``optimizers``) import no other skneural
   module, except ``kernels`` into ``activations``, ``losses`` and
-  ``optimizers``, and ``activations`` into ``losses``.
+  ``optimizers``, ``registry`` into ``activations`` and ``losses``, and
+  ``activations`` into ``losses``.
 - Above them, ``hashing`` -> ``dropout`` -> ``network`` -> ``objective`` ->
   ``stopping`` -> ``training``: a module imports only modules before it.
 - Only ``skneural/_compat.py`` imports private scikit-learn API.
@@ -26,8 +27,9 @@ PACKAGE = Path(skneural.__file__).parent
 ENGINE = PACKAGE / "engine"
 LEAVES = {
     "kernels": set(),
-    "activations": {"kernels"},
-    "losses": {"activations", "kernels"},
+    "registry": set(),
+    "activations": {"kernels", "registry"},
+    "losses": {"activations", "kernels", "registry"},
     "initializers": set(),
     "schedules": set(),
     "optimizers": {"kernels"},
@@ -121,7 +123,7 @@ def test_no_import_points_back(stem):
 
 def test_the_import_checker_sees_imports():
     # The checks above must be able to fail.
-    assert engine_dependencies("losses") == {"activations", "kernels"}
+    assert engine_dependencies("losses") == {"activations", "kernels", "registry"}
     assert "stopping" in engine_dependencies("training")
     assert "sklearn.base" in imported_modules(PACKAGE / "_base.py")
 

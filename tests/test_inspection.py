@@ -63,7 +63,71 @@ def test_validation_scores_go_on_a_second_axis(early_stopped):
     assert display.ax_validation_.get_ylabel() == "Validation score"
     assert display.validation_line_.get_color() == display.line_.get_color()
     legend = [text.get_text() for text in display.ax_validation_.get_legend().texts]
-    assert legend == ["mlp", "mlp (validation score)"]
+    assert legend == ["mlp", "mlp (validation loss)", "mlp (validation score)"]
+
+
+def test_validation_loss_shares_the_training_loss_axis(early_stopped):
+    display = LossCurveDisplay.from_estimator(early_stopped)
+    line = display.validation_loss_line_
+    np.testing.assert_array_equal(
+        line.get_ydata(), early_stopped.validation_loss_curve_
+    )
+    np.testing.assert_array_equal(line.get_xdata(), display.line_.get_xdata())
+    assert line.axes is display.ax_
+    assert display.ax_.get_ylabel() == "Loss"
+    assert line.get_color() == display.line_.get_color()
+    styles = {
+        curve.get_linestyle()
+        for curve in (display.line_, line, display.validation_line_)
+    }
+    assert len(styles) == 3
+
+
+def _curves(display):
+    """The visible curves of the display, on both axes."""
+    return [
+        line
+        for ax in (display.ax_, display.ax_validation_)
+        for line in ax.get_lines()
+        if line.get_alpha() != 0
+    ]
+
+
+def _overlap(legend, curves):
+    """Points of ``curves`` inside the drawn legend, plus curves crossing it."""
+    # Drawing first: the layout moves the axes, hence the curves.
+    legend.figure.canvas.draw()
+    box = legend.get_window_extent()
+    paths = [line.get_transform().transform_path(line.get_path()) for line in curves]
+    return sum(
+        int(box.count_contains(path.vertices)) + path.intersects_bbox(box, filled=False)
+        for path in paths
+    )
+
+
+@pytest.mark.parametrize("hidden_layer_sizes", [(32,), (4,)])
+def test_legend_covers_the_fewest_points_of_both_axes(hidden_layer_sizes):
+    X, y = make_classification(n_samples=600, n_features=20, random_state=0)
+    clf = MLPSoftmaxClassifier(
+        hidden_layer_sizes=hidden_layer_sizes,
+        learning_rate_init=0.01,
+        early_stopping=True,
+        random_state=0,
+    ).fit(X, y)
+    display = LossCurveDisplay.from_estimator(clf)
+    legend = display.ax_validation_.get_legend()
+    curves = _curves(display)
+    assert len(curves) == 3
+    chosen = _overlap(legend, curves)
+    # matplotlib's nine positions, measured against the curves of both axes.
+    others = []
+    for loc in range(1, 10):
+        legend.set_loc(loc)
+        others.append(_overlap(legend, curves))
+    assert chosen == min(others)
+    if hidden_layer_sizes == (32,):
+        # Loss falling, score rising to a plateau: the right middle is free.
+        assert chosen == 0
 
 
 def test_displays_sharing_an_axes_share_the_validation_axis_and_legend(
@@ -80,7 +144,17 @@ def test_displays_sharing_an_axes_share_the_validation_axis_and_legend(
     assert len(ax.figure.axes) == 2
     assert ax.get_legend() is None
     legend = [text.get_text() for text in second.ax_validation_.get_legend().texts]
-    assert legend == ["a", "b", "a (validation score)", "b (validation score)"]
+    assert legend == [
+        "a",
+        "a (validation loss)",
+        "b",
+        "b (validation loss)",
+        "a (validation score)",
+        "b (validation score)",
+    ]
+    # The legend's obstacles are the curves of ax, once each.
+    copies = [line for line in second.ax_validation_.lines if line.get_alpha() == 0]
+    assert len(copies) == len(ax.lines) == 4
 
 
 def test_subplots_with_shared_x_keep_their_own_curves(data, early_stopped):
@@ -123,10 +197,15 @@ def test_direct_construction_and_name_override():
     display = LossCurveDisplay(
         loss_curve=[3.0, 2.0, 1.5],
         validation_scores=[0.5, 0.6, 0.7],
+        validation_loss_curve=[3.5, 2.5, 2.0],
         estimator_name="stored",
     ).plot(name="renamed")
     assert display.line_.get_label() == "renamed"
     np.testing.assert_array_equal(display.validation_line_.get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(
+        display.validation_loss_line_.get_ydata(), [3.5, 2.5, 2.0]
+    )
+    assert display.validation_loss_line_.get_label() == "renamed (validation loss)"
 
 
 def test_estimator_without_loss_curve_is_rejected(data):
@@ -148,6 +227,10 @@ def test_unfitted_estimator_is_rejected():
         (
             {"loss_curve": [1.0, 0.5], "validation_scores": [0.9]},
             "validation_scores has 1 values but loss_curve has 2",
+        ),
+        (
+            {"loss_curve": [1.0, 0.5], "validation_loss_curve": [0.9, 0.8, 0.7]},
+            "validation_loss_curve has 3 values but loss_curve has 2",
         ),
     ],
 )

@@ -15,6 +15,7 @@ import numpy as np
 from scipy.special import expit, ndtr
 
 from .kernels import accepts, get_kernels
+from .registry import Registry
 
 __all__ = [
     "ACTIVATIONS",
@@ -413,10 +414,25 @@ class SiLU(Activation):
         return delta
 
 
-ACTIVATIONS = {
-    cls.name: cls
-    for cls in (Identity, Logistic, Tanh, ReLU, LeakyReLU, ELU, Softplus, GELU, SiLU)
-}
+def _check_derivative(name, activation):
+    # Points away from 0, where ReLU-like functions have a kink.
+    z = np.array([-2.3, -1.1, -0.37, 0.41, 1.3, 2.7])
+    h = 1e-6
+    numeric = (activation(z + h) - activation(z - h)) / (2 * h)
+    analytic = activation.derivative(z)
+    if not np.allclose(numeric, analytic, rtol=1e-5, atol=1e-7):
+        raise ValueError(
+            f"The derivative of activation {name!r} does not match the "
+            f"finite-difference derivative of its value: {analytic} vs {numeric}."
+        )
+
+
+ACTIVATIONS = Registry(
+    "activation",
+    Activation,
+    (Identity, Logistic, Tanh, ReLU, LeakyReLU, ELU, Softplus, GELU, SiLU),
+    _check_derivative,
+)
 
 
 def register_activation(name, activation_class):
@@ -426,6 +442,12 @@ def register_activation(name, activation_class):
     :class:`Activation` subclass whose derivative agrees with central finite
     differences of its value, so a wrong derivative is caught here rather than
     as a silently bad fit.
+
+    A registration lives in the process that made it. An estimator whose
+    ``activation`` is the registered name carries the registration when it
+    is pickled, so the worker processes of ``n_jobs`` and unpickled copies
+    find it; a name given in another process only (a parameter grid that a
+    search's workers set) does not travel: pass an instance there.
 
     Parameters
     ----------
@@ -437,36 +459,13 @@ def register_activation(name, activation_class):
     Raises
     ------
     ValueError
-        If ``name`` is taken by a built-in, or the derivative does not match
-        the finite-difference derivative of the value.
+        If ``name`` is taken by a built-in or by another class, or the
+        derivative does not match the finite-difference derivative of the
+        value.
     TypeError
         If ``activation_class`` is not an :class:`Activation` subclass.
     """
-    if not (
-        isinstance(activation_class, type) and issubclass(activation_class, Activation)
-    ):
-        raise TypeError(
-            "activation_class must be a subclass of skneural.engine.activations."
-            f"Activation, got {activation_class!r}."
-        )
-    if name in _BUILTIN_NAMES:
-        raise ValueError(f"{name!r} is a built-in activation and cannot be replaced.")
-    activation = activation_class()
-    # Points away from 0, where ReLU-like functions have a kink.
-    z = np.array([-2.3, -1.1, -0.37, 0.41, 1.3, 2.7])
-    h = 1e-6
-    numeric = (activation(z + h) - activation(z - h)) / (2 * h)
-    analytic = activation.derivative(z)
-    if not np.allclose(numeric, analytic, rtol=1e-5, atol=1e-7):
-        raise ValueError(
-            f"The derivative of activation {name!r} does not match the "
-            f"finite-difference derivative of its value: {analytic} vs {numeric}."
-        )
-    activation_class.name = name
-    ACTIVATIONS[name] = activation_class
-
-
-_BUILTIN_NAMES = frozenset(ACTIVATIONS)
+    ACTIVATIONS.register(name, activation_class)
 
 
 def get_activation(activation):
@@ -482,14 +481,7 @@ def get_activation(activation):
     activation : Activation
         The activation object.
     """
-    if isinstance(activation, Activation):
-        return activation
-    try:
-        return ACTIVATIONS[activation]()
-    except KeyError:
-        raise ValueError(
-            f"Unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}."
-        ) from None
+    return ACTIVATIONS.create(activation)
 
 
 def identity_output(raw):

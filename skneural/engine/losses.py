@@ -15,8 +15,9 @@ output's size.
 import numpy as np
 from scipy.special import expit, logsumexp, xlogy
 
-from .activations import softmax
+from .activations import OUTPUT_FUNCTIONS, softmax
 from .kernels import accepts, get_kernels
+from .registry import Registry
 
 __all__ = [
     "LOSSES",
@@ -365,73 +366,7 @@ def _sum_of_squares(values):
     return float(np.einsum("i,i->", flat, flat, dtype=np.float64))
 
 
-LOSSES = {
-    cls.name: cls
-    for cls in (
-        SquaredError,
-        AbsoluteError,
-        PoissonLoss,
-        BinaryLogLoss,
-        MultinomialLogLoss,
-    )
-}
-_BUILTIN_NAMES = frozenset(LOSSES)
-
-
-def get_loss(loss):
-    """Return a loss instance from a registry name or an instance.
-
-    Parameters
-    ----------
-    loss : str or Loss
-        A key of :data:`LOSSES` or a :class:`Loss` instance.
-
-    Returns
-    -------
-    loss : Loss
-        The loss object.
-    """
-    if isinstance(loss, Loss):
-        return loss
-    try:
-        return LOSSES[loss]()
-    except KeyError:
-        raise ValueError(
-            f"Unknown loss {loss!r}; choose one of {sorted(LOSSES)}."
-        ) from None
-
-
-def register_loss(name, loss_class):
-    """Make a custom loss available under ``name``.
-
-    The gradient is checked against central finite differences of
-    :meth:`Loss.pointwise` before the loss is registered.
-
-    Parameters
-    ----------
-    name : str
-        Registry key.
-    loss_class : type
-        A subclass of :class:`Loss`, constructible without arguments, whose
-        ``out_activation`` names an output function.
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is a built-in loss or the gradient is wrong.
-    TypeError
-        If ``loss_class`` is not a :class:`Loss` subclass.
-    """
-    from .activations import OUTPUT_FUNCTIONS
-
-    if not (isinstance(loss_class, type) and issubclass(loss_class, Loss)):
-        raise TypeError(
-            f"loss_class must be a subclass of skneural.engine.losses.Loss, got "
-            f"{loss_class!r}."
-        )
-    if name in _BUILTIN_NAMES:
-        raise ValueError(f"{name!r} is a built-in loss and cannot be replaced.")
-    loss = loss_class()
+def _check_gradient(name, loss):
     if loss.out_activation not in OUTPUT_FUNCTIONS:
         raise ValueError(
             f"out_activation {loss.out_activation!r} of loss {name!r} is not one of "
@@ -454,5 +389,61 @@ def register_loss(name, loss_class):
             f"The gradient of loss {name!r} does not match the finite-difference "
             "gradient of its value."
         )
-    loss_class.name = name
-    LOSSES[name] = loss_class
+
+
+LOSSES = Registry(
+    "loss",
+    Loss,
+    (SquaredError, AbsoluteError, PoissonLoss, BinaryLogLoss, MultinomialLogLoss),
+    _check_gradient,
+)
+
+
+def get_loss(loss):
+    """Return a loss instance from a registry name or an instance.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        A key of :data:`LOSSES` or a :class:`Loss` instance.
+
+    Returns
+    -------
+    loss : Loss
+        The loss object.
+    """
+    return LOSSES.create(loss)
+
+
+def register_loss(name, loss_class):
+    """Make a custom loss available under ``name``.
+
+    The gradient is checked against central finite differences of
+    :meth:`Loss.pointwise` before the loss is registered. The regressors
+    (``GDLinearRegressor``, ``MLPRegressor``) then accept ``name`` as their
+    ``loss``; the classifiers take no ``loss`` parameter, their log-loss
+    follows from the targets.
+
+    A registration lives in the process that made it. An estimator whose
+    ``loss`` is the registered name carries the registration when it is
+    pickled, so the worker processes of ``n_jobs`` and unpickled copies find
+    it; a name given in another process only (a parameter grid that a
+    search's workers set) does not travel.
+
+    Parameters
+    ----------
+    name : str
+        Registry key.
+    loss_class : type
+        A subclass of :class:`Loss`, constructible without arguments, whose
+        ``out_activation`` names an output function.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is a built-in loss or taken by another class, or the
+        gradient is wrong.
+    TypeError
+        If ``loss_class`` is not a :class:`Loss` subclass.
+    """
+    LOSSES.register(name, loss_class)
