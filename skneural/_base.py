@@ -223,6 +223,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         if incremental:
             # _fit_context skips this check in a partial_fit of a fitted estimator.
             validate_parameters(self)
+            if self.early_stopping:
+                raise ValueError(
+                    "partial_fit does not support early_stopping=True: it runs one "
+                    "epoch on the data it is given, with nothing to stop early. Set "
+                    "early_stopping=False, or use fit."
+                )
         self._check_parameter_interactions(incremental)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
@@ -276,7 +282,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         objective = Objective(network, alpha=self.alpha, l1_ratio=self.l1_ratio)
 
         validation = self._validation_set(
-            X, y, Y, train_weight, X_val, y_val, sample_weight_val, rng, incremental
+            X, y, Y, train_weight, X_val, y_val, sample_weight_val, rng
         )
         # Early stopping trains on the rows its split keeps, taken through
         # their indices: X is never copied into a training part.
@@ -380,7 +386,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         return schedule
 
     def _validation_set(
-        self, X, y, Y, sample_weight, X_val, y_val, sample_weight_val, rng, incremental
+        self, X, y, Y, sample_weight, X_val, y_val, sample_weight_val, rng
     ):
         """Return the validation callables and the indices of the training rows.
 
@@ -392,8 +398,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         if X_val is None and y_val is None:
             if sample_weight_val is not None:
                 raise ValueError("sample_weight_val is given without X_val and y_val.")
-            # partial_fit runs one epoch: there is nothing to stop early.
-            if not self.early_stopping or self.solver == "lbfgs" or incremental:
+            if not self.early_stopping or self.solver == "lbfgs":
                 return None
             rows, X_val, y_val, sample_weight_val = self._split(
                 X, y, Y, sample_weight, rng

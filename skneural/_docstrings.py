@@ -139,8 +139,8 @@ PARAMETERS = {
         "Hold out ``validation_fraction`` of the training data (stratified for "
         "classifiers), stop when its score (accuracy or R²) fails to improve by "
         "``tol`` for ``n_iter_no_change`` epochs, and restore the weights of the "
-        "best epoch. Stochastic solvers, in ``fit`` only: ``partial_fit`` runs "
-        "one epoch and ignores it.",
+        "best epoch. Stochastic solvers, in ``fit`` only: ``partial_fit`` raises "
+        "a ``ValueError`` when it is set, as scikit-learn's MLPs do.",
     ),
     "validation_fraction": (
         "float",
