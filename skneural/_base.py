@@ -133,7 +133,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -461,6 +461,13 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         }
 
     def _split(self, X, y, Y, sample_weight, rng):
+        if self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True holds out validation_fraction of the training "
+                "data to score, and validation_fraction=0.0 holds out nothing. Set "
+                "validation_fraction in (0, 1), pass X_val and y_val to fit, or set "
+                "early_stopping=False."
+            )
         strata = y if self._stratify_validation(Y) else None
         seed = int(rng.integers(np.iinfo(np.int64).max))
         train, val = validation_split(

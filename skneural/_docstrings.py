@@ -144,7 +144,9 @@ PARAMETERS = {
     ),
     "validation_fraction": (
         "float",
-        "Fraction of the training data held out for early stopping, in (0, 1).",
+        "Fraction of the training data held out for early stopping, in [0, 1). "
+        "``0.0`` is only valid when nothing is held out: without early "
+        "stopping, with ``solver='lbfgs'`` or with ``X_val`` given.",
     ),
     "beta_1": (
         "float",

@@ -41,6 +41,45 @@ def xor_rows(seed, n_rows=1000):
     return X, (X[:, 0] != X[:, 1]).astype(int)
 
 
+# ------------------------------------------------------ validation_fraction=0
+@pytest.mark.parametrize(
+    ("Estimator", "Theirs"),
+    [(MLPSoftmaxClassifier, MLPClassifier), (MLPRegressor, SKMLPRegressor)],
+)
+def test_validation_fraction_zero_as_scikit_learn(Estimator, Theirs):
+    X, y = xor_rows(0, 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Without early stopping the fraction is unused: both fit.
+        ours = Estimator(validation_fraction=0.0, max_iter=5).fit(X, y)
+        theirs = Theirs(validation_fraction=0.0, max_iter=5).fit(X, y)
+        assert ours.validation_scores_ is theirs.validation_scores_ is None
+        assert ours.n_iter_ == theirs.n_iter_ == 5
+        # L-BFGS does not stop early: both fit.
+        Estimator(validation_fraction=0.0, early_stopping=True, solver="lbfgs").fit(
+            X, y
+        )
+        Theirs(validation_fraction=0.0, early_stopping=True, solver="lbfgs").fit(X, y)
+        # A stochastic solver stopping early has nothing to validate on:
+        # scikit-learn fails in train_test_split, we name the parameter.
+        with pytest.raises(ValueError, match="test_size=0.0"):
+            Theirs(validation_fraction=0.0, early_stopping=True).fit(X, y)
+        with pytest.raises(ValueError, match=r"validation_fraction=0\.0 holds out"):
+            Estimator(validation_fraction=0.0, early_stopping=True).fit(X, y)
+        # Given validation data replace the split, so 0.0 is fine there.
+        ours = Estimator(validation_fraction=0.0, early_stopping=True, max_iter=5)
+        ours.fit(X, y, X_val=X[:10], y_val=y[:10])
+        assert len(ours.validation_scores_) == ours.n_iter_
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("fraction", [-0.1, 1.0])
+def test_validation_fraction_outside_zero_one_is_rejected(Estimator, fraction):
+    X, y = xor_rows(0, 20)
+    with pytest.raises(ValueError, match="'validation_fraction' parameter"):
+        Estimator(validation_fraction=fraction).fit(X, y)
+
+
 # ------------------------------------------------ partial_fit and early stop
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("fitted", [False, True], ids=["unfitted", "fitted"])
