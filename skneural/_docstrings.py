@@ -145,6 +145,8 @@ PARAMETERS = {
     "validation_fraction": (
         "float",
         "Fraction of the training data held out for early stopping, in [0, 1). "
+        "Repeated rows are split copy by copy, and a row of integer weight "
+        "``k`` like ``k`` copies of it, so that every repeated row trains. "
         "``0.0`` is only valid when nothing is held out: without early "
         "stopping, with ``solver='lbfgs'`` or with ``X_val`` given.",
     ),
