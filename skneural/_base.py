@@ -43,7 +43,6 @@ from ._compat import (
 from ._split import validation_split
 from .engine import Network, Objective, train_lbfgs, train_minibatch
 from .engine.activations import ACTIVATIONS
-from .engine.hashing import row_keys
 from .engine.losses import LOSSES
 from .engine.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from .engine.schedules import (
@@ -146,7 +145,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -293,6 +292,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         if incremental:
             # _fit_context skips this check in a partial_fit of a fitted estimator.
             validate_parameters(self)
+            if self.early_stopping:
+                raise ValueError(
+                    "partial_fit does not support early_stopping=True: it runs one "
+                    "epoch on the data it is given, with nothing to stop early. Set "
+                    "early_stopping=False, or use fit."
+                )
         self._check_parameter_interactions(incremental)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
@@ -346,11 +351,14 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         objective = Objective(network, alpha=self.alpha, l1_ratio=self.l1_ratio)
 
         validation = self._validation_set(
-            X, y, Y, train_weight, X_val, y_val, sample_weight_val, rng, incremental
+            X, y, Y, sample_weight, train_weight, X_val, y_val, sample_weight_val, rng
         )
         # Early stopping trains on the rows its split keeps, taken through
-        # their indices: X is never copied into a training part.
-        rows = None if validation is None else validation.pop("rows")
+        # their indices: X is never copied into a training part. A row split
+        # between the two sides trains with its share of the weight.
+        rows = None
+        if validation is not None:
+            rows, train_weight = validation.pop("rows"), validation.pop("train_weight")
         n_train = X.shape[0] if rows is None else len(rows)
         reporter = FitReporter(
             self, X, y, sample_weight, 1 if incremental else self.max_iter
@@ -461,23 +469,33 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         return None
 
     def _validation_set(
-        self, X, y, Y, sample_weight, X_val, y_val, sample_weight_val, rng, incremental
+        self,
+        X,
+        y,
+        Y,
+        sample_weight,
+        train_weight,
+        X_val,
+        y_val,
+        sample_weight_val,
+        rng,
     ):
-        """Return the validation callables and the indices of the training rows.
+        """Return the validation callables, and the training rows and weights.
 
-        The validation set is ``(X_val, y_val)`` when given (all rows train),
-        else a held-out ``validation_fraction`` when early stopping, else there
-        is none (None).
+        The validation set is ``(X_val, y_val)`` when given (all rows train
+        with ``train_weight``), else a held-out ``validation_fraction`` when
+        early stopping, else there is none (None). The split divides the
+        copies that ``sample_weight`` stands for; ``train_weight`` (with class
+        weights) is divided in the same proportions.
         """
         rows = None
         if X_val is None and y_val is None:
             if sample_weight_val is not None:
                 raise ValueError("sample_weight_val is given without X_val and y_val.")
-            # partial_fit runs one epoch: there is nothing to stop early.
-            if not self.early_stopping or self.solver == "lbfgs" or incremental:
+            if not self.early_stopping or self.solver == "lbfgs":
                 return None
-            rows, X_val, y_val, sample_weight_val = self._split(
-                X, y, Y, sample_weight, rng
+            rows, train_weight, X_val, y_val, sample_weight_val = self._split(
+                X, y, Y, sample_weight, train_weight, rng
             )
         elif X_val is None or y_val is None:
             raise ValueError("X_val and y_val must be given together.")
@@ -540,27 +558,37 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
 
         return {
             "rows": rows,
+            "train_weight": train_weight,
             "validation_score": validation_score,
             "validation_loss": validation_loss,
         }
 
-    def _split(self, X, y, Y, sample_weight, rng):
-        strata = y if self._stratify_validation(Y) else None
-        seed = int(rng.integers(np.iinfo(np.int64).max))
-        train, val = validation_split(
-            X, strata, sample_weight, self.validation_fraction, seed
-        )
-        # A score needs one validation row, an R² two distinct ones.
-        needed = 1 if strata is not None else 2
-        if len(val) == 0 or len(np.unique(row_keys(X[val]))) < needed:
+    def _split(self, X, y, Y, sample_weight, train_weight, rng):
+        if self.validation_fraction == 0:
             raise ValueError(
-                f"early_stopping cannot hold out a validation set of {needed} "
-                f"distinct sample(s) with validation_fraction="
-                f"{self.validation_fraction} and n_samples = {X.shape[0]}. Use "
-                "more data, a larger validation_fraction, or early_stopping=False."
+                "early_stopping=True holds out validation_fraction of the training "
+                "data to score, and validation_fraction=0.0 holds out nothing. Set "
+                "validation_fraction in (0, 1), pass X_val and y_val to fit, or set "
+                "early_stopping=False."
             )
-        sw_val = None if sample_weight is None else sample_weight[val]
-        return train, X[val], y[val], sw_val
+        stratified = self._stratify_validation(Y)
+        seed = int(rng.integers(np.iinfo(np.int64).max))
+        split = validation_split(
+            X,
+            None if stratified else Y,
+            y if stratified else None,
+            sample_weight,
+            self.validation_fraction,
+            seed,
+        )
+        val = split.validation
+        return (
+            split.train,
+            split.train_weight(train_weight),
+            X[val],
+            y[val],
+            split.validation_weight(train_weight),
+        )
 
     def _stratify_validation(self, Y):
         return False

@@ -146,12 +146,16 @@ PARAMETERS = {
         "Hold out ``validation_fraction`` of the training data (stratified for "
         "classifiers), stop when its score (accuracy or R²) fails to improve by "
         "``tol`` for ``n_iter_no_change`` epochs, and restore the weights of the "
-        "best epoch. Stochastic solvers, in ``fit`` only: ``partial_fit`` runs "
-        "one epoch and ignores it.",
+        "best epoch. Stochastic solvers, in ``fit`` only: ``partial_fit`` raises "
+        "a ``ValueError`` when it is set, as scikit-learn's MLPs do.",
     ),
     "validation_fraction": (
         "float",
-        "Fraction of the training data held out for early stopping, in (0, 1).",
+        "Fraction of the training data held out for early stopping, in [0, 1). "
+        "Repeated rows are split copy by copy, and a row of integer weight "
+        "``k`` like ``k`` copies of it, so that every repeated row trains. "
+        "``0.0`` is only valid when nothing is held out: without early "
+        "stopping, with ``solver='lbfgs'`` or with ``X_val`` given.",
     ),
     "beta_1": (
         "float",

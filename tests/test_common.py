@@ -5,7 +5,11 @@ the MLPs also once per hidden activation. The configurations are ordinary
 user settings, not special cases for the check data.
 """
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import pytest
+from sklearn.utils.estimator_checks import (
+    estimator_checks_generator,
+    parametrize_with_checks,
+)
 
 from skneural import (
     GDLinearRegressor,
@@ -62,8 +66,6 @@ def _configurations():
         MLPRegressor(activation="elu", weight_init="glorot_normal"),
         MLPSoftmaxClassifier(activation="silu", weight_init="he_uniform"),
         MLPRegressor(activation="softplus"),
-        MLPSoftmaxClassifier(early_stopping=True, scoring="loss"),
-        MLPRegressor(early_stopping=True),
         MLPSoftmaxClassifier(class_weight="balanced"),
         GDLogisticClassifier(class_weight="balanced"),
         GDLogisticClassifier(alpha=0.1, l1_ratio=0.5),
@@ -92,3 +94,33 @@ def test_configurations_cover_every_public_estimator():
 @parametrize_with_checks(CONFIGURATIONS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# partial_fit refuses early_stopping=True, as it does in scikit-learn's MLPs
+# and SGD models: the checks that call it must meet that error, and every
+# other check runs as above.
+EARLY_STOPPING = [
+    MLPSoftmaxClassifier(early_stopping=True, scoring="loss"),
+    MLPRegressor(early_stopping=True),
+]
+CALLS_PARTIAL_FIT = {
+    "check_estimators_partial_fit_n_features",
+    "check_fit_score_takes_y",
+    "check_n_features_in_after_fitting",
+}
+
+
+def _early_stopping_checks():
+    for instance in EARLY_STOPPING:
+        for estimator, check in estimator_checks_generator(instance):
+            name = check.func.__name__
+            yield pytest.param(estimator, check, id=f"{estimator!r}-{name}")
+
+
+@pytest.mark.parametrize("estimator, check", _early_stopping_checks())
+def test_sklearn_compatible_with_early_stopping(estimator, check):
+    if check.func.__name__ in CALLS_PARTIAL_FIT:
+        with pytest.raises(ValueError, match="partial_fit does not support"):
+            check(estimator)
+    else:
+        check(estimator)

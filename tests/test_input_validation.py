@@ -244,9 +244,9 @@ FIT_ONLY_CASES = [
         only="classifier",
     ),
     Case(
-        # Identical rows leave no two distinct samples to validate on.
-        "no-distinct-validation-samples",
-        lambda X, y, w: (np.repeat(X[:1], len(X), axis=0), y, w),
+        # Two samples of two classes: each class must keep its one to train.
+        "no-validation-sample",
+        lambda X, y, w: (X[:2], y[:2], w[:2]),
         r"validation set.*validation_fraction",
         params={"early_stopping": True},
     ),

@@ -8,8 +8,6 @@ behaviour instead and says why:
   (0, 1), so ``predict_log_proba`` is finite even for confident predictions.
 - A fit whose loss becomes non-finite keeps the last finite weights and warns
   (``ConvergenceWarning``) instead of raising ``ValueError``.
-- ``partial_fit`` ignores ``early_stopping`` (one epoch on all the rows)
-  instead of raising.
 - Internals sklearn's tests read (``_optimizer.learning_rate``,
   ``_no_improvement_count``) do not exist; the same rules are checked through
   ``n_iter_`` and ``loss_curve_``.
@@ -558,17 +556,14 @@ def test_preserve_feature_names(Estimator):
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_partial_fit_after_fit_with_early_stopping(Estimator):
-    # sklearn raises here; skneural documents that partial_fit runs one epoch
-    # on all the rows it is given and ignores early_stopping.
+    # As in sklearn: partial_fit runs one epoch, with nothing to stop early.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp = Estimator(early_stopping=True, random_state=0, max_iter=5)
         mlp.fit(X_iris, y_iris)
-    before = mlp.coefs_[0].copy()
-    mlp.partial_fit(X_iris, y_iris)
-    assert mlp.n_iter_ == 1
-    assert len(mlp.loss_curve_) == 6
-    assert not np.array_equal(mlp.coefs_[0], before)
+    msg = "partial_fit does not support early_stopping=True"
+    with pytest.raises(ValueError, match=msg):
+        mlp.partial_fit(X_iris, y_iris)
 
 
 def test_diverging_loss_with_early_stopping():
