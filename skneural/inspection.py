@@ -51,8 +51,8 @@ class LossCurveDisplay:
     since it is in the same units, and a validation score, drawn dotted on a
     second y-axis; both take the training curve's colour. Several displays
     may share one ``ax``: their scores then share one second axis, and one
-    legend lists every curve, placed where it covers the fewest points of the
-    curves of both axes.
+    legend lists every curve. The legend sits above the plot area, so it never
+    covers a curve.
 
     Use :meth:`from_estimator` to plot a fitted estimator; construct the
     display directly to plot curves stored elsewhere. Requires matplotlib
@@ -262,24 +262,16 @@ def _overlaid_axes(ax):
     return [ax, *twins]
 
 
-# Marks the transparent copies of curves that _draw_legend adds.
-_LEGEND_OBSTACLE = "skneural-legend-obstacle"
-
-
 def _draw_legend(ax):
     """Draw one legend of every labelled curve of ``ax`` and its twin.
 
-    The legend goes on the twin when there is one, since a twin is drawn
-    over ``ax`` and would hide a legend drawn on it. Matplotlib's
-    ``loc='best'`` avoids only the artists of the axes that holds the
-    legend, so the twin gets transparent copies of the curves of ``ax``,
-    drawn in the coordinates of ``ax``: the legend then avoids every curve.
+    The legend sits above the plot area, outside it, so it never covers a
+    curve, whatever their shapes: inside the axes no place is free of curves
+    for every fit (a loss falling and a score rising fill opposite corners).
+    It goes on the twin when there is one, since a twin is drawn over ``ax``
+    and would hide a legend drawn on it.
     """
     overlaid = _overlaid_axes(ax)
-    host = overlaid[-1]
-    for line in list(host.lines):
-        if line.get_gid() == _LEGEND_OBSTACLE:
-            line.remove()
     handles = [
         line
         for axes in overlaid
@@ -289,21 +281,12 @@ def _draw_legend(ax):
     for axes in overlaid:
         if axes.get_legend() is not None:
             axes.get_legend().remove()
-        if axes is not host:
-            for line in axes.get_lines():
-                host.add_artist(_transparent_copy(line))
-    host.legend(handles=handles, loc="best")
-
-
-def _transparent_copy(line):
-    # add_artist, unlike plot, leaves the twin's data limits alone.
-    from matplotlib.lines import Line2D
-
-    return Line2D(
-        line.get_xdata(),
-        line.get_ydata(),
-        transform=line.get_transform(),
-        alpha=0.0,
-        label="_nolegend_",
-        gid=_LEGEND_OBSTACLE,
+    overlaid[-1].legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.02),
+        bbox_transform=ax.transAxes,
+        # Labels name the estimator and the curve: too long for one row.
+        ncols=1 if len(handles) <= 3 else 3,
+        frameon=False,
     )
