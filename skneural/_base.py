@@ -65,18 +65,14 @@ _OPTIMIZERS = {
 }
 _STOCHASTIC_SOLVERS = tuple(_OPTIMIZERS)
 _SCHEDULES = {
-    "constant": lambda est, n_samples: Constant(est.learning_rate_init),
-    "invscaling": lambda est, n_samples: InvScaling(
-        est.learning_rate_init, est.power_t, n_samples
+    "constant": lambda est, rate, n_samples: Constant(rate),
+    "invscaling": lambda est, rate, n_samples: InvScaling(rate, est.power_t, n_samples),
+    "exponential": lambda est, rate, n_samples: Exponential(
+        rate, est.decay_rate, est.decay_steps
     ),
-    "exponential": lambda est, n_samples: Exponential(
-        est.learning_rate_init, est.decay_rate, est.decay_steps
-    ),
-    "step": lambda est, n_samples: Step(
-        est.learning_rate_init, est.decay_rate, est.decay_steps
-    ),
-    "cosine": lambda est, n_samples: Cosine(
-        est.learning_rate_init, max(est.max_iter - est.warmup_epochs, 1)
+    "step": lambda est, rate, n_samples: Step(rate, est.decay_rate, est.decay_steps),
+    "cosine": lambda est, rate, n_samples: Cosine(
+        rate, max(est.max_iter - est.warmup_epochs, 1)
     ),
 }
 
@@ -155,6 +151,11 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     # SciPy's default. Linear models tighten it so ``tol`` decides.
     _lbfgs_ftol = None
 
+    # scikit-learn's MLPs turn a target of shape (n_samples, 1) into a 1-D one,
+    # with a DataConversionWarning, and predict 1-D; LinearRegression keeps
+    # the column and predicts one.
+    _ravel_column_target = True
+
     # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _hidden_layer_sizes(self):
@@ -191,6 +192,27 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     def _training_sample_weight(self, y, sample_weight, incremental, dtype):
         """Return the sample weights training uses (classifiers add class weights)."""
         return sample_weight
+
+    def _initial_learning_rate(
+        self, X, Y, sample_weight, rows, batch_size, incremental
+    ):
+        """Return the initial learning rate of the stochastic solvers."""
+        return self.learning_rate_init
+
+    def _initial_params(self, network, rng, X, Y, sample_weight):
+        """Return the parameters a first fit starts from."""
+        return network.initialize(rng, self._initial_weights(), X.dtype)
+
+    def _output_intercept(self):
+        """Return whether the output layer has intercepts."""
+        return True
+
+    def _penalty_weight_sum(self, sample_weight, rows, n_train):
+        """Return what divides the penalty of every mini-batch (see ``Objective``).
+
+        None divides it by the batch's own weight, as scikit-learn's MLP does.
+        """
+        return None
 
     # --------------------------------------------------------------- fitting
     def _check_parameter_interactions(self, incremental):
@@ -238,7 +260,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             y_numeric=self._y_numeric,
         )
         X = _aligned(X)
-        if y.ndim == 2 and y.shape[1] == 1:
+        if y.ndim == 2 and y.shape[1] == 1 and self._ravel_column_target:
             y = column_or_1d(y, warn=True)
         if sample_weight is not None:
             sample_weight = _aligned(
@@ -262,19 +284,20 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             self._hidden_activation(),
             self._loss_name(),
             dropout=self._dropout(),
+            output_intercept=self._output_intercept(),
         )
         rng = _generator(self.random_state)
         if first_pass:
-            params = network.initialize(rng, self._initial_weights(), X.dtype)
+            params = self._initial_params(network, rng, X, Y, train_weight)
             self._reset_training_record()
         else:
             params = network.pack(self.coefs_, self.intercepts_, dtype=X.dtype)
         self._network = network
         self.n_layers_ = network.n_layers + 1
         self.n_outputs_ = network.layer_sizes[-1]
+        # Regressors predict targets of the shape they were fitted on.
+        self._target_ndim = y.ndim
         self.out_activation_ = network.out_activation
-        objective = Objective(network, alpha=self.alpha, l1_ratio=self.l1_ratio)
-
         validation = self._validation_set(
             X, y, Y, train_weight, X_val, y_val, sample_weight_val, rng, incremental
         )
@@ -282,6 +305,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         # their indices: X is never copied into a training part.
         rows = None if validation is None else validation.pop("rows")
         n_train = X.shape[0] if rows is None else len(rows)
+        objective = Objective(
+            network,
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
+            weight_sum=self._penalty_weight_sum(train_weight, rows, n_train),
+        )
         reporter = FitReporter(
             self, X, y, sample_weight, 1 if incremental else self.max_iter
         )
@@ -351,7 +380,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             Y,
             sample_weight,
             optimizer=_OPTIMIZERS[self.solver](self, objective.network.n_coef),
-            schedule=self._schedule(n_samples),
+            schedule=self._schedule(
+                n_samples,
+                self._initial_learning_rate(
+                    X, Y, sample_weight, rows, batch_size, incremental
+                ),
+            ),
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
             rng=rng,
@@ -370,10 +404,16 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             **(validation or {}),
         )
 
-    def _schedule(self, n_samples):
-        """Map ``learning_rate`` and its parameters to an engine schedule."""
+    def _schedule(self, n_samples, learning_rate_init=None):
+        """Map ``learning_rate`` and its parameters to an engine schedule.
+
+        The schedule starts from ``learning_rate_init`` when given (the rate
+        resolved for this fit), else from the parameter of that name.
+        """
+        if learning_rate_init is None:
+            learning_rate_init = self.learning_rate_init
         schedule = _SCHEDULES.get(self.learning_rate, _SCHEDULES["constant"])(
-            self, n_samples
+            self, learning_rate_init, n_samples
         )
         if self.warmup_epochs:
             schedule = Warmup(schedule, self.warmup_epochs)
@@ -411,7 +451,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 )
             )
             y_val = _check_y(y_val, multi_output=True, y_numeric=self._y_numeric)
-            if y_val.ndim == 2 and y_val.shape[1] == 1:
+            if y_val.ndim == 2 and y_val.shape[1] == 1 and self._ravel_column_target:
                 y_val = column_or_1d(y_val)
             check_consistent_length(X_val, y_val)
             if sample_weight_val is not None:
@@ -527,10 +567,13 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
 
     def _warn_about(self, result, incremental):
         if result.diverged:
+            lower = "Lower it"
+            if self.learning_rate_init == "auto":
+                lower = "Pass a float below the rate it chose"
             warnings.warn(
                 f"{result.message} The learning rate is the likely cause: "
                 f"learning_rate_init={self.learning_rate_init} is too large for this "
-                "data. Lower it, or scale the features (e.g. StandardScaler).",
+                f"data. {lower}, or scale the features (e.g. StandardScaler).",
                 ConvergenceWarning,
             )
         elif not result.converged and not incremental:
