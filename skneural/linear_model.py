@@ -320,10 +320,10 @@ _INTERCEPT_REGRESSOR = (
     minimises half the mean squared error (or the mean absolute error) plus
     ``alpha / 2 * ||coef||^2 / n_samples``. The defaults (L-BFGS, no penalty)
     reach the least-squares solution; the stochastic solvers show gradient
-    descent at work on the same objective, each at a learning rate derived
-    from the data (``learning_rate_init='auto'``), from the best constant
-    model (zero coefficients, the mean of the targets as intercept), with
-    each mini-batch's penalty an unbiased estimate of the full one. Targets
+    descent at work on the same objective: they start from the best
+    constant model (the mean of the targets), step at a learning rate
+    derived from the data (``learning_rate_init='auto'``), and take each
+    mini-batch's objective as an unbiased estimate of the full one. Targets
     of shape (n_samples,),
     (n_samples, 1) and (n_samples, n_targets) give ``coef_``, ``intercept_``
     and predictions of the shapes
@@ -440,10 +440,10 @@ class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):  # noqa: D
     the mean log-loss plus ``alpha / 2 * ||coef||^2 / n_samples``, which is
     ``LogisticRegression``'s objective with ``C = 1 / alpha``; the default
     ``alpha=1.0`` matches its default ``C=1.0``. Every solver minimises that
-    objective: the stochastic ones at a learning rate derived from the data
-    (``learning_rate_init='auto'``), from the logits of the class
-    frequencies, with each mini-batch's penalty an unbiased estimate of the
-    full one.
+    objective: the stochastic ones start from the logits of the class
+    frequencies, step at a learning rate derived from the data
+    (``learning_rate_init='auto'``), and take each mini-batch's objective
+    as an unbiased estimate of the full one.
     """,
     parameters={
         "alpha": (
