@@ -111,7 +111,7 @@ def child(mode, gigabytes):
         X, y = dask.compute(X, y)
         start = time.perf_counter()  # materialising is not training
         estimator.set_params(max_iter=4).fit(X, y)
-        samples_seen = estimator.n_iter_ * n_samples
+        samples_seen = int(np.max(estimator.n_iter_)) * n_samples
     else:
         raise ValueError(mode)
     seconds = time.perf_counter() - start

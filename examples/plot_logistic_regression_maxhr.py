@@ -52,7 +52,7 @@ print(f"MaxHR from {max_hr.min():.0f} to {max_hr.max():.0f} beats per minute")
 # :class:`~sklearn.linear_model.LogisticRegression`.
 model = GDLogisticClassifier(alpha=0.0).fit(X, y)
 beta_0, beta_1 = model.intercept_[0], model.coef_[0, 0]
-print(f"beta_0 = {beta_0:.4f}, beta_1 = {beta_1:.5f} ({model.n_iter_} iterations)")
+print(f"beta_0 = {beta_0:.4f}, beta_1 = {beta_1:.5f} ({model.n_iter_[0]} iterations)")
 
 reference = LogisticRegression(C=np.inf).fit(X, y)
 print(

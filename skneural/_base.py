@@ -167,6 +167,11 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     # SciPy's default. Linear models tighten it so ``tol`` decides.
     _lbfgs_ftol = None
 
+    # scikit-learn's MLPs turn a target of shape (n_samples, 1) into a 1-D one,
+    # with a DataConversionWarning, and predict 1-D; LinearRegression keeps
+    # the column and predicts one.
+    _ravel_column_target = True
+
     # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _hidden_layer_sizes(self):
@@ -259,6 +264,27 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 "search sets the values of its parameter grid."
             )
 
+    def _initial_learning_rate(
+        self, X, Y, sample_weight, rows, batch_size, incremental
+    ):
+        """Return the initial learning rate of the stochastic solvers."""
+        return self.learning_rate_init * _RATE_FACTORS.get(self.solver, 1.0)
+
+    def _initial_params(self, network, rng, X, Y, sample_weight):
+        """Return the parameters a first fit starts from."""
+        return network.initialize(rng, self._initial_weights(), X.dtype)
+
+    def _output_intercept(self):
+        """Return whether the output layer has intercepts."""
+        return True
+
+    def _penalty_weight_sum(self, sample_weight, rows, n_train):
+        """Return what divides the penalty of every mini-batch (see ``Objective``).
+
+        None divides it by the batch's own weight, as scikit-learn's MLP does.
+        """
+        return None
+
     # --------------------------------------------------------------- fitting
     def _check_parameter_interactions(self, incremental):
         """Rules that span several parameters, checked at the start of fit."""
@@ -313,7 +339,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             y_numeric=self._y_numeric,
         )
         X = _aligned(X)
-        if y.ndim == 2 and y.shape[1] == 1:
+        if y.ndim == 2 and y.shape[1] == 1 and self._ravel_column_target:
             y = column_or_1d(y, warn=True)
         if sample_weight is not None:
             sample_weight = _aligned(
@@ -337,19 +363,20 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             self._hidden_activation(),
             self._loss_name(),
             dropout=self._dropout(),
+            output_intercept=self._output_intercept(),
         )
         rng = _generator(self.random_state)
         if first_pass:
-            params = network.initialize(rng, self._initial_weights(), X.dtype)
+            params = self._initial_params(network, rng, X, Y, train_weight)
             self._reset_training_record()
         else:
             params = network.pack(self.coefs_, self.intercepts_, dtype=X.dtype)
         self._network = network
         self.n_layers_ = network.n_layers + 1
         self.n_outputs_ = network.layer_sizes[-1]
+        # Regressors predict targets of the shape they were fitted on.
+        self._target_ndim = y.ndim
         self.out_activation_ = network.out_activation
-        objective = Objective(network, alpha=self.alpha, l1_ratio=self.l1_ratio)
-
         validation = self._validation_set(
             X, y, Y, sample_weight, train_weight, X_val, y_val, sample_weight_val, rng
         )
@@ -360,6 +387,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         if validation is not None:
             rows, train_weight = validation.pop("rows"), validation.pop("train_weight")
         n_train = X.shape[0] if rows is None else len(rows)
+        objective = Objective(
+            network,
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
+            weight_sum=self._penalty_weight_sum(train_weight, rows, n_train),
+        )
         reporter = FitReporter(
             self, X, y, sample_weight, 1 if incremental else self.max_iter
         )
@@ -429,7 +462,13 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             Y,
             sample_weight,
             optimizer=_OPTIMIZERS[self.solver](self, objective.network.n_coef),
-            schedule=self._schedule(n_samples, incremental),
+            schedule=self._schedule(
+                n_samples,
+                self._initial_learning_rate(
+                    X, Y, sample_weight, rows, batch_size, incremental
+                ),
+                incremental,
+            ),
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
             rng=rng,
@@ -446,18 +485,17 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             **(validation or {}),
         )
 
-    def _schedule(self, n_samples, incremental=False):
-        """Map ``learning_rate`` and its parameters to an engine schedule."""
+    def _schedule(self, n_samples, learning_rate_init, incremental=False):
+        """Map ``learning_rate`` to an engine schedule from the rate of this fit."""
         name = self.learning_rate
         if name in _SGD_ONLY_SCHEDULES and self.solver != "sgd":
             name = "constant"
-        rate = self.learning_rate_init * _RATE_FACTORS.get(self.solver, 1.0)
         if name == "invscaling" and incremental:
             # One epoch, after t_ samples in batches of any size: scikit-learn's
             # rate counts the samples, not the epochs.
-            schedule = Constant(InvScaling(rate, self.power_t)(self.t_))
+            schedule = Constant(InvScaling(learning_rate_init, self.power_t)(self.t_))
         else:
-            schedule = _SCHEDULES[name](self, rate, n_samples)
+            schedule = _SCHEDULES[name](self, learning_rate_init, n_samples)
         if self.warmup_epochs:
             schedule = Warmup(schedule, self.warmup_epochs)
         return schedule
@@ -518,7 +556,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 ) from error
             X_val = _aligned(X_val)
             y_val = _check_y(y_val, multi_output=True, y_numeric=self._y_numeric)
-            if y_val.ndim == 2 and y_val.shape[1] == 1:
+            if y_val.ndim == 2 and y_val.shape[1] == 1 and self._ravel_column_target:
                 y_val = column_or_1d(y_val)
             check_consistent_length(X_val, y_val)
             if sample_weight_val is not None:
@@ -644,10 +682,13 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
 
     def _warn_about(self, result, incremental):
         if result.diverged:
+            lower = "Lower it"
+            if self.learning_rate_init == "auto":
+                lower = "Pass a float below the rate it chose"
             warnings.warn(
                 f"{result.message} The learning rate is the likely cause: "
                 f"learning_rate_init={self.learning_rate_init} is too large for this "
-                "data. Lower it, or scale the features (e.g. StandardScaler).",
+                f"data. {lower}, or scale the features (e.g. StandardScaler).",
                 ConvergenceWarning,
             )
         elif not result.converged and not incremental:

@@ -52,7 +52,7 @@ class GradientDescentRegressorMixin(RegressorMixin):
         prediction = OUTPUT_FUNCTIONS[self.out_activation_](raw)
         if not np.isfinite(prediction).all():
             return np.nan
-        if self.n_outputs_ == 1:
+        if self._target_ndim == 1:
             prediction = prediction.ravel()
         return r2_score(y, prediction, sample_weight=sample_weight)
 
@@ -67,11 +67,11 @@ class GradientDescentRegressorMixin(RegressorMixin):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted values.
+            Predicted values, shaped as the training targets.
         """
         raw = self._raw_output(X)
         prediction = OUTPUT_FUNCTIONS[self.out_activation_](raw)
-        if self.n_outputs_ == 1:
+        if self._target_ndim == 1:
             return prediction.ravel()
         return prediction
 

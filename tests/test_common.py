@@ -20,15 +20,20 @@ from skneural import (
 from skneural.utils import all_estimators
 
 SOLVERS = ("lbfgs", "sgd", "adam")
+# The linear models at their defaults (learning_rate_init='auto') with every solver.
+LINEAR_SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad")
 ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu")
 
 
 def _configurations():
     instances = []
+    for solver in LINEAR_SOLVERS:
+        instances += [
+            GDLinearRegressor(solver=solver),
+            GDLogisticClassifier(solver=solver),
+        ]
     for solver in SOLVERS:
         instances += [
-            GDLinearRegressor(solver=solver, learning_rate_init=0.01),
-            GDLogisticClassifier(solver=solver, learning_rate_init=0.01),
             MLPSoftmaxClassifier(solver=solver),
             MLPRegressor(solver=solver),
         ]
@@ -45,8 +50,9 @@ def _configurations():
     # only (lbfgs rejects it); the Poisson MLP is checked with lbfgs, which
     # fits the check data where 200 epochs of Adam at its default rate do not.
     instances += [
-        GDLinearRegressor(loss="absolute_error", solver=solver, learning_rate_init=0.01)
-        for solver in ("sgd", "adam")
+        GDLinearRegressor(loss="absolute_error", solver=solver)
+        for solver in LINEAR_SOLVERS
+        if solver != "lbfgs"
     ]
     instances += [
         MLPRegressor(loss="absolute_error", solver="adam"),
@@ -70,9 +76,7 @@ def _configurations():
         GDLogisticClassifier(class_weight="balanced"),
         GDLogisticClassifier(alpha=0.1, l1_ratio=0.5),
         GDLinearRegressor(alpha=1.0, l1_ratio=1.0),
-        GDLinearRegressor(
-            alpha=0.1, l1_ratio=0.5, solver="sgd", learning_rate_init=0.01
-        ),
+        GDLinearRegressor(alpha=0.1, l1_ratio=0.5, solver="sgd"),
     ]
     return instances
 

@@ -138,7 +138,9 @@ def test_overflow_keeps_the_last_parameters_with_a_finite_loss(cls):
     # state after one epoch fewer than were run.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reference = make_estimator(cls, **{**params, "max_iter": diverged.n_iter_ - 1})
+        # GDLogisticClassifier's n_iter_ is an array, as LogisticRegression's.
+        epochs = int(np.max(diverged.n_iter_))
+        reference = make_estimator(cls, **{**params, "max_iter": epochs - 1})
         reference.fit(X, y)
     assert_same_parameters(parameters(diverged), parameters(reference))
     assert_array_equal(reference.loss_curve_, diverged.loss_curve_[:-1])

@@ -189,6 +189,10 @@ class Network:
         per hidden layer), in [0, 1). Applied only in training passes that are
         given a random generator (inverted dropout: kept units are scaled by
         ``1 / (1 - rate)``), never in predictions.
+    output_intercept : bool, default=True
+        Whether the output layer has intercepts. Without them (a linear model
+        with ``fit_intercept=False``) the raw output of the last layer is its
+        weighted sum alone, and the flat vector holds no slot for them.
 
     Attributes
     ----------
@@ -203,7 +207,12 @@ class Network:
     """
 
     def __init__(
-        self, layer_sizes, activation="relu", loss="squared_error", dropout=0.0
+        self,
+        layer_sizes,
+        activation="relu",
+        loss="squared_error",
+        dropout=0.0,
+        output_intercept=True,
     ):
         self.layer_sizes = tuple(int(units) for units in layer_sizes)
         if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
@@ -239,10 +248,14 @@ class Network:
             )
             start += fan_in * fan_out
         self.n_coef = start
+        self.output_intercept = bool(output_intercept)
+        sizes = [fan_out for _, fan_out in shapes]
+        if not self.output_intercept:
+            sizes[-1] = 0
         self._intercept_slices = []
-        for _, fan_out in shapes:
-            self._intercept_slices.append(slice(start, start + fan_out))
-            start += fan_out
+        for size in sizes:
+            self._intercept_slices.append(slice(start, start + size))
+            start += size
         self.n_params = start
 
     def coefs(self, params):
@@ -271,9 +284,14 @@ class Network:
         Returns
         -------
         intercepts : list of ndarray
-            ``intercepts[i]`` has shape ``(layer_sizes[i + 1],)``.
+            ``intercepts[i]`` has shape ``(layer_sizes[i + 1],)``. Without
+            ``output_intercept`` the last is a new array of zeros, which is not
+            part of ``params``.
         """
-        return [params[where] for where in self._intercept_slices]
+        intercepts = [params[where] for where in self._intercept_slices]
+        if not self.output_intercept:
+            intercepts[-1] = np.zeros(self.layer_sizes[-1], params.dtype)
+        return intercepts
 
     def _layer_views(self, params, workspace):
         """``(coefs(params), intercepts(params))``, cached on the workspace."""
@@ -295,7 +313,8 @@ class Network:
         coefs : list of ndarray
             Weight matrices, shaped as :meth:`coefs` returns them.
         intercepts : list of ndarray
-            Intercept vectors.
+            Intercept vectors; without ``output_intercept`` the last one is
+            not a parameter, and its values are not used.
         dtype : dtype, default=None
             Dtype of the result; that of ``coefs[0]`` when None.
 
@@ -313,8 +332,10 @@ class Network:
                     f"expected {view.shape}."
                 )
             view[...] = coef
-        for view, intercept in zip(self.intercepts(params), intercepts, strict=True):
-            view[...] = np.reshape(intercept, view.shape)
+        for where, intercept in zip(self._intercept_slices, intercepts, strict=True):
+            view = params[where]
+            if view.size:
+                view[...] = np.reshape(intercept, view.shape)
         return params
 
     def initialize(self, rng, weight_init="glorot_uniform", dtype=np.float64):
@@ -400,7 +421,8 @@ class Network:
                 layer_input = np.multiply(layer_input, mask, out=views.dropped[layer])
         raw = views.targets[-1]
         _dot_into(layer_input, coefs[-1], raw)
-        raw += intercepts[-1]
+        if self.output_intercept:
+            raw += intercepts[-1]
         return raw
 
     def backward(self, params, X, workspace, delta, grad, rng=None):
@@ -434,7 +456,8 @@ class Network:
         with_scratch = workspace.scratch is not None
         dropped = rng is not None and self._any_dropout
         ones = views.ones
-        for layer in range(self.n_layers - 1, -1, -1):
+        last = self.n_layers - 1
+        for layer in range(last, -1, -1):
             below = layer - 1
             if layer == 0:
                 layer_input = X
@@ -443,7 +466,8 @@ class Network:
             else:
                 layer_input = views.activations[below]
             _transposed_dot_into(layer_input, delta, coef_grads[layer])
-            _column_sums_into(delta, ones, intercept_grads[layer])
+            if layer < last or self.output_intercept:
+                _column_sums_into(delta, ones, intercept_grads[layer])
             if layer == 0:
                 break
             previous = views.deltas[below]

@@ -18,6 +18,13 @@ This is scikit-learn's MLP objective ("the L2 term is divided by the sample
 size"). Normalising by the sum of the weights makes weighting a row by an
 integer ``k`` the same objective as repeating it ``k`` times, and makes
 ``alpha`` the inverse of ``LogisticRegression``'s ``C``.
+
+On a mini-batch, scikit-learn's MLP divides the penalty by the batch's own
+size, so its stochastic solvers minimise a penalty ``n_samples / batch_size``
+times stronger than ``J`` states. Given ``weight_sum``, the sum of the sample
+weights of the whole training set, an objective divides the penalty by it on
+every batch instead: each batch's value and gradient are then unbiased
+estimates of ``J``'s, and the stochastic solvers minimise ``J`` itself.
 """
 
 import numpy as np
@@ -41,6 +48,10 @@ class Objective:
         Penalty strength on the weights.
     l1_ratio : float, default=0.0
         Share of the penalty that is L1, in [0, 1]: 0 is ridge (L2), 1 lasso.
+    weight_sum : float or None, default=None
+        Sum of the sample weights of the whole training set, which then
+        divides the penalty of every batch. None divides it by the batch's
+        own sum of weights, as scikit-learn's MLP does.
 
     Attributes
     ----------
@@ -50,12 +61,15 @@ class Objective:
         Strength of the L1 part, ``alpha * l1_ratio``.
     """
 
-    def __init__(self, network, alpha=0.0, l1_ratio=0.0):
+    def __init__(self, network, alpha=0.0, l1_ratio=0.0, weight_sum=None):
         if alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
         if not 0 <= l1_ratio <= 1:
             raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
+        if weight_sum is not None and not weight_sum > 0:
+            raise ValueError(f"weight_sum must be > 0 or None, got {weight_sum!r}.")
         self.network = network
+        self.weight_sum = None if weight_sum is None else float(weight_sum)
         self.alpha = float(alpha)
         self.l1_ratio = float(l1_ratio)
         self.l2 = self.alpha * (1.0 - self.l1_ratio)
@@ -108,7 +122,7 @@ class Objective:
         n_coef = self.network.n_coef
         weights = params[:n_coef]
         # A Python float keeps a float32 threshold in float32.
-        scale = float(self.l1 / weight_sum)
+        scale = float(self.l1 / self._penalty_divisor(weight_sum))
         if np.ndim(step_size):
             threshold = step_size[:n_coef]
             threshold *= scale
@@ -175,6 +189,7 @@ class Objective:
             compute_loss=compute_loss,
         )
         weight_sum = n_rows if sample_weight is None else float(sample_weight.sum())
+        penalty_divisor = self._penalty_divisor(weight_sum)
         # Back-propagation is linear in delta: dividing delta, not the
         # gradient, by the weight sum touches n_rows * n_outputs values instead
         # of every parameter (2,560 instead of 94,730 in a (256, 256) network).
@@ -191,20 +206,20 @@ class Objective:
             if kernels is not None and accepts(weights, weight_grad):
                 # The L2 gradient and ||W||^2 in one pass over the weights.
                 squares = kernels.l2_term(
-                    weights, weight_grad, weights.dtype.type(self.l2 / weight_sum)
+                    weights, weight_grad, weights.dtype.type(self.l2 / penalty_divisor)
                 )
                 penalty = 0.5 * self.l2 * squares
                 if self.l1:
                     penalty += self.l1 * float(np.abs(weights).sum())
             else:
                 weight_grad += np.multiply(
-                    weights, self.l2 / weight_sum, out=workspace.coef_scratch
+                    weights, self.l2 / penalty_divisor, out=workspace.coef_scratch
                 )
         loss = None
         if compute_loss:
             if penalty is None:
                 penalty = self.penalty(params)
-            loss = (loss_sum + penalty) / weight_sum
+            loss = loss_sum / weight_sum + penalty / penalty_divisor
         return loss, grad
 
     def loss(self, params, X, y, sample_weight=None, rows=None):
@@ -245,7 +260,13 @@ class Objective:
                 )
                 loss_sum += block_loss
                 weight_sum += block_weight
-        return (loss_sum + self.penalty(params)) / weight_sum
+        return loss_sum / weight_sum + self.penalty(params) / self._penalty_divisor(
+            weight_sum
+        )
+
+    def _penalty_divisor(self, weight_sum):
+        """Return what divides the penalty of data of total weight ``weight_sum``."""
+        return weight_sum if self.weight_sum is None else self.weight_sum
 
     def _data_loss(self, params, X, y, sample_weight):
         """Return the weighted loss sum of the data and the sum of the weights."""

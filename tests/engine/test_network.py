@@ -163,3 +163,38 @@ def test_dropout_keeps_the_expected_activation():
 def test_dropout_rates_are_validated(dropout):
     with pytest.raises(ValueError, match="dropout"):
         Network((3, 4, 2), dropout=dropout)
+
+
+@pytest.mark.parametrize("layer_sizes", [(4, 3), (4, 5, 2)])
+def test_output_without_intercepts(layer_sizes):
+    with_intercepts = Network(layer_sizes, "tanh", "multinomial_log_loss")
+    network = Network(
+        layer_sizes, "tanh", "multinomial_log_loss", output_intercept=False
+    )
+    n_outputs = layer_sizes[-1]
+    # No slot for the output intercepts; the hidden layers keep theirs.
+    assert network.n_params == with_intercepts.n_params - n_outputs
+    assert network.n_coef == with_intercepts.n_coef
+    rng = np.random.default_rng(1)
+    params = rng.normal(size=network.n_params)
+    X = rng.normal(size=(6, layer_sizes[0]))
+    Y = np.eye(n_outputs)[rng.integers(n_outputs, size=6)]
+    intercepts = network.intercepts(params)
+    assert_array_equal(intercepts[-1], np.zeros(n_outputs))
+    assert not np.shares_memory(intercepts[-1], params)
+    # The same network as one whose output intercepts are fixed at 0.
+    padded = np.concatenate([params, np.zeros(n_outputs)])
+    assert_allclose(
+        network.predict_raw(params, X), with_intercepts.predict_raw(padded, X)
+    )
+    objective = Objective(network, alpha=0.5)
+    loss, grad = objective.loss_and_grad(params, X, Y)
+    assert_allclose(
+        loss, Objective(with_intercepts, alpha=0.5).loss(padded, X, Y), rtol=1e-12
+    )
+    numeric = numerical_gradient(lambda p: objective.loss(p, X, Y), params)
+    assert_gradient_close(numeric, grad, scale=loss)
+    # Packing ignores output intercepts, which are not parameters.
+    coefs = network.coefs(params)
+    intercepts[-1][...] = 5.0
+    assert_array_equal(network.pack(coefs, intercepts), params)

@@ -221,3 +221,52 @@ def test_preallocated_buffers_are_filled_and_reusable():
 def test_negative_alpha_is_rejected():
     with pytest.raises(ValueError, match="alpha must be >= 0"):
         Objective(Network((2, 1)), alpha=-1.0)
+
+
+def test_penalty_over_the_training_set_makes_batches_unbiased():
+    # With weight_sum, the weight-averaged batch objectives and gradients of
+    # any partition of the rows are the full objective and gradient; divided
+    # by each batch's own weight, the penalty counts once per batch instead.
+    rng = np.random.default_rng(5)
+    network, params, X, Y = _problem(rng, n_samples=9)
+    sample_weight = rng.uniform(0.5, 2.0, X.shape[0])
+    total = sample_weight.sum()
+    batches = [slice(0, 4), slice(4, 7), slice(7, 9)]
+    for weight_sum, unbiased in [(total, True), (None, False)]:
+        objective = Objective(network, alpha=2.0, l1_ratio=0.3, weight_sum=weight_sum)
+        full_loss, full_grad = objective.loss_and_grad(params, X, Y, sample_weight)
+        loss, grad = 0.0, np.zeros_like(params)
+        for rows in batches:
+            share = sample_weight[rows].sum() / total
+            batch_loss, batch_grad = objective.loss_and_grad(
+                params, X[rows], Y[rows], sample_weight[rows]
+            )
+            loss += share * batch_loss
+            grad += share * batch_grad
+        assert np.isclose(loss, full_loss, rtol=1e-12) == unbiased
+        assert np.allclose(grad, full_grad, rtol=1e-12) == unbiased
+
+
+def test_weight_sum_keeps_the_gradient_exact():
+    rng = np.random.default_rng(6)
+    network, params, X, Y = _problem(rng)
+    sample_weight = rng.uniform(0.5, 2.0, X.shape[0])
+    check_gradient(
+        Objective(network, alpha=0.7, weight_sum=40.0), params, X, Y, sample_weight
+    )
+
+
+def test_weight_sum_sets_the_proximal_threshold():
+    network = Network((3, 1), "identity", "squared_error")
+    params = np.array([1.0, -0.5, 0.05, 2.0])
+    objective = Objective(network, alpha=2.0, l1_ratio=1.0, weight_sum=100.0)
+    # A batch of weight 10 shrinks by step * l1 / 100, not / 10.
+    objective.proximal_step(params, step_size=1.0, weight_sum=10.0)
+    assert_allclose(params, [0.98, -0.48, 0.03, 2.0])
+
+
+@pytest.mark.parametrize("weight_sum", [0.0, -1.0])
+def test_weight_sum_must_be_positive(weight_sum):
+    network = Network((3, 1), "identity", "squared_error")
+    with pytest.raises(ValueError, match="weight_sum must be > 0"):
+        Objective(network, weight_sum=weight_sum)

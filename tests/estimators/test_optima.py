@@ -11,7 +11,8 @@ Our objective is ``(sum_i s_i l_i + alpha / 2 * ||W||^2) / sum_i s_i``.
 
 L-BFGS with a tight ``tol`` must match to 1e-6 (least squares) and 1e-4
 (logistic). Full-batch ``'sgd'`` and ``'adam'`` reach the same optimum to
-``STOCHASTIC_ATOL = 1e-3``.
+``STOCHASTIC_ATOL = 1e-3``, and so does every stochastic solver at its
+``learning_rate_init='auto'``, with and without an intercept.
 """
 
 import numpy as np
@@ -19,7 +20,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from skneural import GDLinearRegressor, GDLogisticClassifier
@@ -32,6 +33,26 @@ STOCHASTIC = [
     ("sgd", dict(learning_rate_init=0.1, max_iter=3000)),
     ("adam", dict(learning_rate_init=0.05, max_iter=3000)),
 ]
+SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad")
+
+
+def solver_options(solver, n_samples):
+    """Tight L-BFGS, or a long full-batch run from the solver's 'auto' rate.
+
+    RMSprop and Adagrad divide by a memory of the early, large gradients, so
+    they approach the optimum with ever smaller steps and need the longest;
+    RMSprop's steps stay near the rate once that memory fades, so the rate
+    is cut on plateaus, lest it circle the optimum instead of settling.
+    """
+    if solver == "lbfgs":
+        return dict(tol=1e-10)
+    return dict(
+        solver=solver,
+        batch_size=n_samples,
+        max_iter=10_000,
+        learning_rate="adaptive",
+        **FULL_BATCH,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +171,38 @@ def test_stochastic_solvers_reach_logistic_regression(iris, solver, options, tar
     )
     model.fit(X, y)
     assert_same_logistic(model, reference, atol=STOCHASTIC_ATOL)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_solver_reaches_least_squares(regression, solver, fit_intercept):
+    X, y, _ = regression
+    X = StandardScaler().fit_transform(X)
+    exact = LinearRegression(fit_intercept=fit_intercept).fit(X, y)
+    model = GDLinearRegressor(
+        fit_intercept=fit_intercept, **solver_options(solver, len(y))
+    ).fit(X, y)
+    atol = 1e-6 if solver == "lbfgs" else STOCHASTIC_ATOL
+    assert_allclose(model.coef_, exact.coef_, atol=atol)
+    assert_allclose(model.intercept_, exact.intercept_, atol=atol)
+    if not fit_intercept:
+        assert model.intercept_ == 0.0
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("target", ["binary", "multinomial"])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_solver_reaches_logistic_regression(iris, solver, target, fit_intercept):
+    X, y = iris
+    if target == "binary":
+        y = (y == 2).astype(int)
+    reference = LogisticRegression(
+        fit_intercept=fit_intercept, tol=1e-8, max_iter=10_000
+    ).fit(X, y)
+    model = GDLogisticClassifier(
+        fit_intercept=fit_intercept, **solver_options(solver, len(y))
+    ).fit(X, y)
+    atol = 1e-4 if solver == "lbfgs" else STOCHASTIC_ATOL
+    assert_same_logistic(model, reference, atol=atol)
+    if not fit_intercept:
+        assert_allclose(model.intercept_, 0.0)
