@@ -500,7 +500,8 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.n_iter_ = result.n_iter
         self.t_ += t
         self.loss_curve_.extend(result.loss_curve)
-        if self.solver == "lbfgs" or not result.loss_curve:
+        # A diverged fit returns earlier parameters than the last epoch's.
+        if self.solver == "lbfgs" or result.diverged or not result.loss_curve:
             self.loss_ = objective.loss(result.params, X, Y, sample_weight, rows=rows)
         else:
             self.loss_ = self.loss_curve_[-1]

@@ -2,11 +2,11 @@
 
 Both return a :class:`TrainResult` record and stop by value: a monitor
 answers "stalled?", an ``on_epoch_end`` callable may answer "stop", and a
-non-finite loss ends training with the last finite parameters restored
-(``diverged=True``). A mini-batch fit whose loss ends more than
-:data:`DIVERGENCE_RATIO` times above its starting value has diverged too,
-even though every value stayed finite. Nothing here prints or warns; the
-caller reports.
+non-finite loss ends training (``diverged=True``). A mini-batch fit whose loss
+ends more than :data:`DIVERGENCE_RATIO` times above its starting value has
+diverged too, even though every value stayed finite. A diverged mini-batch fit
+returns the parameters of the epoch with the lowest training loss, never the
+last ones. Nothing here prints or warns; the caller reports.
 
 Solver inputs (data, objective, hyper-parameters) are arguments; what must
 outlive one call so that ``partial_fit`` and ``warm_start`` can resume is a
@@ -87,8 +87,13 @@ class TrainingState:
     best_params : ndarray or None
         Parameters at the best validation score.
     finite_params : ndarray or None
-        The last parameters at which a training loss was finite (taken at the
-        first batch of each epoch); a diverging epoch falls back to them.
+        The parameters the current (or last) epoch started from, taken at its
+        first batch with a finite loss.
+    lowest_loss : float
+        Lowest mean training loss of an epoch so far.
+    lowest_loss_params : ndarray or None
+        The parameters the epoch with ``lowest_loss`` started from; a diverged
+        fit returns them (or ``finite_params`` before any epoch has ended).
     """
 
     optimizer_state: object
@@ -98,6 +103,8 @@ class TrainingState:
     learning_rate_scale: float = 1.0
     best_params: np.ndarray | None = None
     finite_params: np.ndarray | None = None
+    lowest_loss: float = math.inf
+    lowest_loss_params: np.ndarray | None = None
 
 
 @dataclass
@@ -222,10 +229,12 @@ def train_minibatch(
     ``batch_size=1`` pure stochastic gradient descent.
 
     Training diverges (``diverged=True``) when a loss or parameter becomes
-    non-finite, which stops it at once with the last parameters at which the
-    loss was finite, or, for ``max_iter > 1``, when the last epoch's loss ends
-    more than :data:`DIVERGENCE_RATIO` times above the loss at the starting
-    parameters.
+    non-finite, which stops it at once, or, for ``max_iter > 1``, when the last
+    epoch's loss ends more than :data:`DIVERGENCE_RATIO` times above the loss
+    at the starting parameters. A diverged fit returns the parameters that the
+    epoch with the lowest mean training loss started from (an epoch's loss is
+    measured along its steps from them; exactly at them in full batch), and
+    restarts the optimizer's state there.
 
     Parameters
     ----------
@@ -386,17 +395,24 @@ def train_minibatch(
                 objective.proximal_step(params, learning_rate, weight_sum)
             result.n_fun += 1
         if result.diverged or not np.isfinite(params).all():
-            np.copyto(params, state.finite_params)
-            state.optimizer_state = optimizer.init(params)
             result.diverged = True
             result.message = (
                 f"The training loss became non-finite at epoch {state.epoch + 1} with "
-                f"learning rate {learning_rate:g}; the last parameters with a finite "
-                "loss were kept."
+                f"learning rate {learning_rate:g}."
             )
             break
 
         epoch_loss = accumulated / max(n_rows, 1)
+        if n_rows and epoch_loss < state.lowest_loss:
+            state.lowest_loss = epoch_loss
+            if state.lowest_loss_params is None:
+                state.lowest_loss_params = state.finite_params.copy()
+            # finite_params holds the epoch's starting parameters; trading the
+            # two buffers keeps them without a copy (the next epoch refills it).
+            state.lowest_loss_params, state.finite_params = (
+                state.finite_params,
+                state.lowest_loss_params,
+            )
         state.epoch += 1
         state.t += n_samples
         result.n_iter += 1
@@ -455,9 +471,27 @@ def train_minibatch(
             f"{result.loss_curve[-1]:.3g}, more than {DIVERGENCE_RATIO:g} times its "
             f"starting value, with learning rate {learning_rate:g}."
         )
-    if early_stopping and state.best_params is not None:
+    if result.diverged:
+        _restore_lowest_loss(params, state, optimizer, result)
+    elif early_stopping and state.best_params is not None:
         np.copyto(params, state.best_params)
     return result
+
+
+def _restore_lowest_loss(params, state, optimizer, result):
+    """Return a diverged fit to the parameters of its lowest-loss epoch."""
+    if state.lowest_loss_params is None:
+        # No epoch has ended: the one that diverged started from finite_params.
+        np.copyto(params, state.finite_params)
+        kept = "The parameters it started from were kept."
+    else:
+        np.copyto(params, state.lowest_loss_params)
+        kept = (
+            "The parameters of the epoch with the lowest training loss "
+            f"({state.lowest_loss:.3g}) were kept."
+        )
+    state.optimizer_state = optimizer.init(params)
+    result.message = f"{result.message} {kept}"
 
 
 @_quiet_overflow
