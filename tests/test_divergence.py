@@ -231,3 +231,28 @@ def test_sound_training_is_not_flagged_as_divergent(cls, solver):
         estimator.set_params(warm_start=True).fit(X, y)
     assert not [w for w in caught if "learning rate" in str(w.message).lower()]
     assert_finite_model(estimator, X)
+
+
+def test_diverged_fit_with_early_stopping_keeps_its_best_validation_weights():
+    # sklearn's test_mlp_diverging_loss scenario, on a given validation set:
+    # as in sklearn, early stopping returns the weights of the best score.
+    X, y = make_regression(n_samples=150, n_features=4, noise=1.0, random_state=0)
+    X_val, y_val = X[100:], y[100:]
+    mlp = MLPRegressor(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1.0,
+        max_iter=20,
+        early_stopping=True,
+        random_state=0,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        mlp.fit(100 * X[:100], y[:100], X_val=100 * X_val, y_val=y_val)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "best validation score" in messages[0]
+    assert np.isfinite(mlp.best_validation_score_)
+    assert mlp.score(100 * X_val, y_val) == pytest.approx(
+        mlp.best_validation_score_, rel=1e-12
+    )

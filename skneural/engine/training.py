@@ -84,6 +84,8 @@ class TrainingState:
         Training samples seen in total.
     learning_rate_scale : float
         Product of the plateau reductions applied so far.
+    learning_rate : float
+        Learning rate the next epoch will use (NaN before any call ends).
     best_params : ndarray or None
         Parameters at the best validation score.
     finite_params : ndarray or None
@@ -101,6 +103,7 @@ class TrainingState:
     epoch: int = 0
     t: int = 0
     learning_rate_scale: float = 1.0
+    learning_rate: float = math.nan
     best_params: np.ndarray | None = None
     finite_params: np.ndarray | None = None
     lowest_loss: float = math.inf
@@ -233,7 +236,8 @@ def train_minibatch(
     epoch's loss ends more than :data:`DIVERGENCE_RATIO` times above the loss
     at the starting parameters. A diverged fit returns the parameters that the
     epoch with the lowest mean training loss started from (an epoch's loss is
-    measured along its steps from them; exactly at them in full batch), and
+    measured along its steps from them; exactly at them in full batch), or
+    with early stopping those of the best finite validation score, and
     restarts the optimizer's state there.
 
     Parameters
@@ -471,16 +475,26 @@ def train_minibatch(
             f"{result.loss_curve[-1]:.3g}, more than {DIVERGENCE_RATIO:g} times its "
             f"starting value, with learning rate {learning_rate:g}."
         )
-    if result.diverged:
-        _restore_lowest_loss(params, state, optimizer, result)
-    elif early_stopping and state.best_params is not None:
-        np.copyto(params, state.best_params)
+    state.learning_rate = float(schedule(state.epoch) * state.learning_rate_scale)
+    _restore_best(params, state, optimizer, result, early_stopping)
     return result
 
 
-def _restore_lowest_loss(params, state, optimizer, result):
-    """Return a diverged fit to the parameters of its lowest-loss epoch."""
-    if state.lowest_loss_params is None:
+def _restore_best(params, state, optimizer, result, early_stopping):
+    """End on the best parameters: by validation score, else by training loss.
+
+    Early stopping returns the parameters of the best validation score, as
+    long as a score was finite; a diverged fit otherwise returns those the
+    epoch with the lowest training loss started from. Any other fit keeps its
+    last parameters.
+    """
+    validated = early_stopping and state.best_params is not None
+    if validated and (not result.diverged or math.isfinite(state.monitor.best)):
+        np.copyto(params, state.best_params)
+        kept = "The parameters with the best validation score were kept."
+    elif not result.diverged:
+        return
+    elif state.lowest_loss_params is None:
         # No epoch has ended: the one that diverged started from finite_params.
         np.copyto(params, state.finite_params)
         kept = "The parameters it started from were kept."
@@ -490,8 +504,9 @@ def _restore_lowest_loss(params, state, optimizer, result):
             "The parameters of the epoch with the lowest training loss "
             f"({state.lowest_loss:.3g}) were kept."
         )
-    state.optimizer_state = optimizer.init(params)
-    result.message = f"{result.message} {kept}"
+    if result.diverged:
+        state.optimizer_state = optimizer.init(params)
+        result.message = f"{result.message} {kept}"
 
 
 @_quiet_overflow
