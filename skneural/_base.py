@@ -536,10 +536,18 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             )
         elif not result.converged and not incremental:
             if self.solver == "lbfgs":
+                # scipy checks max_fun after a line search, which may overshoot it.
+                if result.n_fun >= self.max_fun:
+                    advice = f"It used up max_fun={self.max_fun} evaluations of the "
+                    advice += "objective; increase max_fun, or scale the data."
+                elif result.n_iter >= self.max_iter:
+                    advice = f"It reached max_iter={self.max_iter} iterations; "
+                    advice += "increase max_iter, or scale the data."
+                else:
+                    advice = "Scale the data (e.g. StandardScaler)."
                 message = (
                     f"lbfgs failed to converge after {result.n_iter} iteration(s) "
-                    f"({result.message}). Increase max_iter or max_fun, or scale "
-                    "the data."
+                    f"({result.message}). {advice}"
                 )
             else:
                 message = (
