@@ -155,6 +155,10 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     # SciPy's default. Linear models tighten it so ``tol`` decides.
     _lbfgs_ftol = None
 
+    # Whether a first fit sets the output intercepts so that the network starts
+    # out predicting the (weighted) mean target, the best constant model.
+    _starts_at_target_mean = False
+
     # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _hidden_layer_sizes(self):
@@ -266,6 +270,10 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         rng = _generator(self.random_state)
         if first_pass:
             params = network.initialize(rng, self._initial_weights(), X.dtype)
+            if self._starts_at_target_mean:
+                network.intercepts(params)[-1][...] = _output_of_mean(
+                    network.out_activation, Y, train_weight
+                )
             self._reset_training_record()
         else:
             params = network.pack(self.coefs_, self.intercepts_, dtype=X.dtype)
@@ -661,6 +669,31 @@ def store_init_arguments(estimator, arguments):
     for name, value in arguments.items():
         if name != "self":
             setattr(estimator, name, value)
+
+
+def _output_of_mean(out_activation, Y, sample_weight):
+    """Return the output intercepts for which the network predicts the mean target.
+
+    With the hidden layers' contribution left out, the network then starts as
+    the best constant model: the weighted mean of ``Y`` for an identity
+    output, its log for the log link, the log-odds of the class frequencies
+    for a logistic or softmax output. A mean at the edge of the output's range
+    (a class or a label value never seen, targets all 0) would start at an
+    infinite intercept; it is taken as Laplace's rule of succession estimates
+    a frequency of 0 (or 1) in ``n`` samples: ``1 / (n + 2)`` (or its
+    complement).
+    """
+    mean = np.average(Y, axis=0, weights=sample_weight)
+    if out_activation == "identity":
+        return mean
+    unseen = 1 / (Y.shape[0] + 2)
+    mean = np.where(mean <= 0, unseen, mean)
+    if out_activation == "logistic":
+        mean = np.where(mean >= 1, 1 - unseen, mean)
+        return np.log(mean) - np.log1p(-mean)
+    # The log link ('exp'), and 'softmax', whose logits are the
+    # log-probabilities up to a constant.
+    return np.log(mean)
 
 
 def _generator(random_state):

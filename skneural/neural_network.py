@@ -32,6 +32,8 @@ arXiv:1412.6980.
 class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
     """Shared parameters of the multilayer perceptrons; not for direct use."""
 
+    _starts_at_target_mean = True
+
     _parameter_constraints: dict = {
         **BaseGradientDescent._parameter_constraints,
         "hidden_layer_sizes": [

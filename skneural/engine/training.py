@@ -117,7 +117,8 @@ class TrainResult:
     Attributes
     ----------
     params : ndarray
-        Final parameters (the best ones when a validation set was monitored).
+        Final parameters: the best ones when a validation set was monitored,
+        the lowest-loss epoch's when training diverged.
     n_iter : int
         Epochs (or L-BFGS iterations) run in this call.
     loss_curve : list of float
