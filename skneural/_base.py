@@ -172,6 +172,10 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     # the column and predicts one.
     _ravel_column_target = True
 
+    # Whether a first fit sets the output intercepts so that the network starts
+    # out predicting the (weighted) mean target, the best constant model.
+    _starts_at_target_mean = False
+
     # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _hidden_layer_sizes(self):
@@ -272,7 +276,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
 
     def _initial_params(self, network, rng, X, Y, sample_weight):
         """Return the parameters a first fit starts from."""
-        return network.initialize(rng, self._initial_weights(), X.dtype)
+        params = network.initialize(rng, self._initial_weights(), X.dtype)
+        if self._starts_at_target_mean:
+            network.intercepts(params)[-1][...] = best_constant_output(
+                network.out_activation, Y, sample_weight
+            )
+        return params
 
     def _output_intercept(self):
         """Return whether the output layer has intercepts."""
@@ -655,7 +664,8 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.n_iter_ = result.n_iter
         self.t_ += t
         self.loss_curve_.extend(result.loss_curve)
-        if self.solver == "lbfgs" or not result.loss_curve:
+        # A diverged fit returns earlier parameters than the last epoch's.
+        if self.solver == "lbfgs" or result.diverged or not result.loss_curve:
             self.loss_ = objective.loss(result.params, X, Y, sample_weight, rows=rows)
         else:
             self.loss_ = self.loss_curve_[-1]
@@ -693,10 +703,18 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             )
         elif not result.converged and not incremental:
             if self.solver == "lbfgs":
+                # scipy checks max_fun after a line search, which may overshoot it.
+                if result.n_fun >= self.max_fun:
+                    advice = f"It used up max_fun={self.max_fun} evaluations of the "
+                    advice += "objective; increase max_fun, or scale the data."
+                elif result.n_iter >= self.max_iter:
+                    advice = f"It reached max_iter={self.max_iter} iterations; "
+                    advice += "increase max_iter, or scale the data."
+                else:
+                    advice = "Scale the data (e.g. StandardScaler)."
                 message = (
                     f"lbfgs failed to converge after {result.n_iter} iteration(s) "
-                    f"({result.message}). Increase max_iter or max_fun, or scale "
-                    "the data."
+                    f"({result.message}). {advice}"
                 )
             else:
                 message = (
@@ -810,6 +828,31 @@ def store_init_arguments(estimator, arguments):
     for name, value in arguments.items():
         if name != "self":
             setattr(estimator, name, value)
+
+
+def best_constant_output(out_activation, Y, sample_weight):
+    """Return the output intercepts for which the network predicts the mean target.
+
+    With the hidden layers' contribution left out, the network then starts as
+    the best constant model: the weighted mean of ``Y`` for an identity
+    output, its log for the log link, the log-odds of the class frequencies
+    for a logistic or softmax output. A mean at the edge of the output's range
+    (a class or a label value never seen, targets all 0) would start at an
+    infinite intercept; it is taken as Laplace's rule of succession estimates
+    a frequency of 0 (or 1) in ``n`` samples: ``1 / (n + 2)`` (or its
+    complement).
+    """
+    mean = np.average(Y, axis=0, weights=sample_weight)
+    if out_activation == "identity":
+        return mean
+    unseen = 1 / (Y.shape[0] + 2)
+    mean = np.where(mean <= 0, unseen, mean)
+    if out_activation == "logistic":
+        mean = np.where(mean >= 1, 1 - unseen, mean)
+        return np.log(mean) - np.log1p(-mean)
+    # The log link ('exp'), and 'softmax', whose logits are the
+    # log-probabilities up to a constant.
+    return np.log(mean)
 
 
 def _generator(random_state):

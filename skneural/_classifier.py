@@ -195,11 +195,11 @@ class GradientDescentClassifierMixin(ClassifierMixin):
         return np.exp(self._log_proba(self._raw_output(X)))
 
     def predict_log_proba(self, X):
-        """Logarithm of the probability estimates, computed from the logits.
+        """Logarithm of the probability estimates.
 
-        Equal to ``log(predict_proba(X))`` and always finite: it is computed
-        with log-sigmoid or log-softmax, never as the log of a rounded
-        probability.
+        Exactly ``log(predict_proba(X))``, so both rank the classes alike, and
+        always finite: the probabilities come from the logits through
+        log-sigmoid or log-softmax and stay strictly inside (0, 1).
 
         Parameters
         ----------
@@ -211,7 +211,10 @@ class GradientDescentClassifierMixin(ClassifierMixin):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probability of each class, in the order of ``classes_``.
         """
-        return self._log_proba(self._raw_output(X))
+        # Not the log-probabilities of the logits themselves: near 1 these
+        # resolve differences that the float probabilities round away, and a
+        # class could then lead one and tie for the lead in the other.
+        return np.log(self.predict_proba(X))
 
     def score(self, X, y, sample_weight=None):
         """Return the mean accuracy on the given data and labels.

@@ -54,7 +54,10 @@ class GradientDescentRegressorMixin(RegressorMixin):
             return np.nan
         if self._target_ndim == 1:
             prediction = prediction.ravel()
-        return r2_score(y, prediction, sample_weight=sample_weight)
+        score = r2_score(y, prediction, sample_weight=sample_weight)
+        # Finite predictions whose squared errors overflow score -inf: no more
+        # a score than those of non-finite predictions.
+        return score if np.isfinite(score) else np.nan
 
     def predict(self, X):
         """Predict targets.

@@ -7,11 +7,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseGradientDescent, store_init_arguments
+from ._base import BaseGradientDescent, best_constant_output, store_init_arguments
 from ._classifier import GradientDescentClassifierMixin
 from ._compat import Hidden, Interval, StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
 from ._regressor import GradientDescentRegressorMixin
+from .engine.activations import OUTPUT_FUNCTIONS
 
 __all__ = ["GDLinearRegressor", "GDLogisticClassifier"]
 
@@ -80,13 +81,11 @@ class BaseLinearGD(BaseGradientDescent):
         # Convex, so nothing to break by randomness; zeros make the fit seed-free.
         return "zeros"
 
-    def _initial_params(self, network, rng, X, Y, sample_weight):
-        params = super()._initial_params(network, rng, X, Y, sample_weight)
-        if self.fit_intercept:
-            # Start from the best constant model, so that the intercept need
-            # not travel to the mean of the targets.
-            network.intercepts(params)[-1][...] = self._start(Y, sample_weight)[0]
-        return params
+    @property
+    def _starts_at_target_mean(self):
+        # The best constant model, so that the intercept need not travel to
+        # the mean of the targets; without intercepts there is none to set.
+        return self.fit_intercept
 
     def _output_intercept(self):
         return self.fit_intercept
@@ -436,7 +435,7 @@ class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):  # noqa: D
         """
         intercept = np.zeros(Y.shape[1])
         if self.fit_intercept:
-            intercept = np.average(Y, axis=0, weights=sample_weight)
+            intercept = best_constant_output("identity", Y, sample_weight)
         return intercept, intercept - Y, np.ones(Y.shape[1])
 
 
@@ -569,16 +568,13 @@ class GDLogisticClassifier(GradientDescentClassifierMixin, BaseLinearGD):  # noq
         softmax, without intercepts), at which the log-loss's gradient in the
         logits is p - y and its curvature p (1 - p).
         """
-        softmax = self._loss_name() == "multinomial_log_loss"
-        n_outputs = Y.shape[1]
+        out_activation = (
+            "softmax" if self._loss_name() == "multinomial_log_loss" else "logistic"
+        )
+        intercept = np.zeros(Y.shape[1])
         if self.fit_intercept:
-            # A class without weight would have an infinite logit.
-            proba = np.clip(
-                np.average(Y, axis=0, weights=sample_weight), 1e-3, 1 - 1e-3
-            )
-        else:
-            proba = np.full(n_outputs, 1 / n_outputs if softmax else 0.5)
-        intercept = np.log(proba) if softmax else np.log(proba) - np.log1p(-proba)
+            intercept = best_constant_output(out_activation, Y, sample_weight)
+        proba = OUTPUT_FUNCTIONS[out_activation](intercept[np.newaxis, :])[0]
         return intercept, proba - Y, proba * (1 - proba)
 
     def _store_result(self, *args, **kwargs):

@@ -9,6 +9,7 @@ from ._classifier import GradientDescentClassifierMixin
 from ._compat import Hidden, Interval, StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
 from ._regressor import GradientDescentRegressorMixin
+from ._sklearn_private import SklearnMLPInternalsMixin
 from .engine.activations import ACTIVATIONS, Activation
 from .engine.initializers import INITIALIZERS, Initializer
 
@@ -28,8 +29,10 @@ arXiv:1412.6980.
 """
 
 
-class BaseMLP(BaseGradientDescent):
+class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
     """Shared parameters of the multilayer perceptrons; not for direct use."""
+
+    _starts_at_target_mean = True
 
     _parameter_constraints: dict = {
         **BaseGradientDescent._parameter_constraints,

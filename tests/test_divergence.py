@@ -3,8 +3,9 @@
 ``learning_rate_init=1e3`` on unscaled data makes every stochastic fit
 diverge: SGD's loss overflows within a few epochs, Adam's bounded steps lift
 it by orders of magnitude without overflowing. Either way the engine stops or
-flags the run, the estimator keeps finite parameters and predictions, and one
-``ConvergenceWarning`` names the learning rate.
+flags the run, the estimator returns the parameters of the epoch with the
+lowest training loss (never the last, exploded ones), ``loss_`` is the loss of
+those parameters, and one ``ConvergenceWarning`` names the learning rate.
 """
 
 import warnings
@@ -13,9 +14,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import is_classifier
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_classification, make_friedman2, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
+from skneural import GDLinearRegressor, MLPRegressor
 from skneural.utils import all_estimators
 
 ESTIMATORS = [cls for _, cls in all_estimators()]
@@ -116,65 +118,85 @@ def assert_same_parameters(left, right):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_overflow_keeps_the_last_parameters_with_a_finite_loss(cls):
+def test_overflow_keeps_the_parameters_of_the_lowest_loss_epoch(cls):
     # Never stalling, plain full-batch SGD runs until its loss overflows. An
     # epoch's loss is then the loss of the parameters it starts from, so the
-    # epoch that overflows starts from parameters that are finite but useless.
+    # parameters kept have the lowest loss in loss_curve_.
     X, y = unscaled_data(cls)
-    params = {
-        "solver": "sgd",
-        "momentum": 0.0,
-        "learning_rate_init": LEARNING_RATE,
-        "n_iter_no_change": np.inf,
-        "max_iter": 300,
-    }
-    diverged = make_estimator(cls, **params)
+    diverged = make_estimator(
+        cls,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=LEARNING_RATE,
+        n_iter_no_change=np.inf,
+        max_iter=300,
+    )
     message = fit_expecting_divergence(diverged, X, y)
-    assert "non-finite" in message
     assert 2 <= diverged.n_iter_ == len(diverged.loss_curve_) < 300
-    assert np.isfinite(diverged.loss_curve_).all()
     assert_finite_model(diverged, X)
-    # Kept: the start of the last epoch whose loss was finite, which is the
-    # state after one epoch fewer than were run.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        # GDLogisticClassifier's n_iter_ is an array, as LogisticRegression's.
-        epochs = int(np.max(diverged.n_iter_))
-        reference = make_estimator(cls, **{**params, "max_iter": epochs - 1})
-        reference.fit(X, y)
-    assert_same_parameters(parameters(diverged), parameters(reference))
-    assert_array_equal(reference.loss_curve_, diverged.loss_curve_[:-1])
+    assert diverged.loss_ == pytest.approx(min(diverged.loss_curve_), rel=1e-9)
+    assert diverged.loss_ < diverged.loss_curve_[-1]
+    assert "non-finite" in message and "lowest training loss" in message
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_partial_fit_that_overflows_falls_back_to_finite_parameters(cls):
+def test_partial_fit_that_overflows_keeps_the_lowest_loss_parameters(cls):
     X, y = unscaled_data(cls)
     estimator = make_estimator(
         cls, solver="sgd", momentum=0.0, learning_rate_init=LEARNING_RATE
     )
     kwargs = {"classes": np.unique(y)} if is_classifier(estimator) else {}
-    history = []
     for _ in range(300):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             estimator.partial_fit(X, y, **kwargs)
         if caught:
             break
-        history.append(parameters(estimator))
     else:
         pytest.fail("300 calls of partial_fit at learning rate 1e3 never overflowed")
     assert len(caught) == 1 and issubclass(caught[0].category, ConvergenceWarning)
     assert "non-finite" in str(caught[0].message)
     assert f"learning_rate_init={LEARNING_RATE}" in str(caught[0].message)
-    assert len(history) >= 2
-    # The failing call started from the parameters the previous call made,
-    # whose loss overflowed; the ones before that call had a finite loss.
-    assert_same_parameters(parameters(estimator), history[-2])
+    assert len(estimator.loss_curve_) >= 2
+    # Each call is one full-batch epoch, whose loss is the loss at the
+    # parameters it starts from: the ones kept have the lowest of them.
+    assert estimator.loss_ == pytest.approx(min(estimator.loss_curve_), rel=1e-9)
     assert_finite_model(estimator, X)
     # Training goes on from the kept parameters.
     estimator.set_params(learning_rate_init=1e-6)
     estimator.partial_fit(X, y)
     assert_finite_model(estimator, X)
+
+
+def half_mean_squared_error_objective(estimator, X, y):
+    """The squared-error objective of the fitted weights, computed from scratch."""
+    data_term = 0.5 * np.mean((y - estimator.predict(X)) ** 2)
+    squared_weights = sum(float((coef**2).sum()) for coef in estimator.coefs_)
+    return data_term + 0.5 * estimator.alpha * squared_weights / X.shape[0]
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        GDLinearRegressor(solver="sgd"),
+        MLPRegressor(solver="sgd"),
+        MLPRegressor(solver="sgd", batch_size=16),
+    ],
+    ids=repr,
+)
+def test_diverged_fit_on_unscaled_friedman2_keeps_its_lowest_loss_weights(estimator):
+    # Raw Friedman #2 features reach 1700 and the targets 1600: SGD at its
+    # default rate sends the weights to 1e39 and the predictions to 1e42.
+    X, y = make_friedman2(random_state=0)
+    estimator.set_params(random_state=0)
+    message = fit_expecting_divergence(estimator, X, y)
+    assert_finite_model(estimator, X)
+    assert np.abs(estimator.predict(X)).max() < 10 * np.abs(y).max()
+    assert estimator.loss_ == pytest.approx(
+        half_mean_squared_error_objective(estimator, X, y), rel=1e-9
+    )
+    assert estimator.loss_ < estimator.loss_curve_[-1] / 10
+    assert "lowest training loss" in message
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -209,3 +231,28 @@ def test_sound_training_is_not_flagged_as_divergent(cls, solver):
         estimator.set_params(warm_start=True).fit(X, y)
     assert not [w for w in caught if "learning rate" in str(w.message).lower()]
     assert_finite_model(estimator, X)
+
+
+def test_diverged_fit_with_early_stopping_keeps_its_best_validation_weights():
+    # sklearn's test_mlp_diverging_loss scenario, on a given validation set:
+    # as in sklearn, early stopping returns the weights of the best score.
+    X, y = make_regression(n_samples=150, n_features=4, noise=1.0, random_state=0)
+    X_val, y_val = X[100:], y[100:]
+    mlp = MLPRegressor(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1.0,
+        max_iter=20,
+        early_stopping=True,
+        random_state=0,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        mlp.fit(100 * X[:100], y[:100], X_val=100 * X_val, y_val=y_val)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "best validation score" in messages[0]
+    assert np.isfinite(mlp.best_validation_score_)
+    assert mlp.score(100 * X_val, y_val) == pytest.approx(
+        mlp.best_validation_score_, rel=1e-12
+    )

@@ -2,11 +2,11 @@
 
 Both return a :class:`TrainResult` record and stop by value: a monitor
 answers "stalled?", an ``on_epoch_end`` callable may answer "stop", and a
-non-finite loss ends training with the last finite parameters restored
-(``diverged=True``). A mini-batch fit whose loss ends more than
-:data:`DIVERGENCE_RATIO` times above its starting value has diverged too,
-even though every value stayed finite. Nothing here prints or warns; the
-caller reports.
+non-finite loss ends training (``diverged=True``). A mini-batch fit whose loss
+ends more than :data:`DIVERGENCE_RATIO` times above its starting value has
+diverged too, even though every value stayed finite. A diverged mini-batch fit
+returns the parameters of the epoch with the lowest training loss, never the
+last ones. Nothing here prints or warns; the caller reports.
 
 Solver inputs (data, objective, hyper-parameters) are arguments; what must
 outlive one call so that ``partial_fit`` and ``warm_start`` can resume is a
@@ -85,11 +85,18 @@ class TrainingState:
         Training samples seen in total.
     learning_rate_scale : float
         Product of the plateau reductions applied so far.
+    learning_rate : float
+        Learning rate the next epoch will use (NaN before any call ends).
     best_params : ndarray or None
         Parameters at the best validation score.
     finite_params : ndarray or None
-        The last parameters at which a training loss was finite (taken at the
-        first batch of each epoch); a diverging epoch falls back to them.
+        The parameters the current (or last) epoch started from, taken at its
+        first batch with a finite loss.
+    lowest_loss : float
+        Lowest mean training loss of an epoch so far.
+    lowest_loss_params : ndarray or None
+        The parameters the epoch with ``lowest_loss`` started from; a diverged
+        fit returns them (or ``finite_params`` before any epoch has ended).
     """
 
     optimizer_state: object
@@ -97,8 +104,11 @@ class TrainingState:
     epoch: int = 0
     t: int = 0
     learning_rate_scale: float = 1.0
+    learning_rate: float = math.nan
     best_params: np.ndarray | None = None
     finite_params: np.ndarray | None = None
+    lowest_loss: float = math.inf
+    lowest_loss_params: np.ndarray | None = None
 
 
 @dataclass
@@ -108,7 +118,8 @@ class TrainResult:
     Attributes
     ----------
     params : ndarray
-        Final parameters (the best ones when a validation set was monitored).
+        Final parameters: the best ones when a validation set was monitored,
+        the lowest-loss epoch's when training diverged.
     n_iter : int
         Epochs (or L-BFGS iterations) run in this call.
     loss_curve : list of float
@@ -223,10 +234,13 @@ def train_minibatch(
     ``batch_size=1`` pure stochastic gradient descent.
 
     Training diverges (``diverged=True``) when a loss or parameter becomes
-    non-finite, which stops it at once with the last parameters at which the
-    loss was finite, or, for ``max_iter > 1``, when the last epoch's loss ends
-    more than :data:`DIVERGENCE_RATIO` times above the loss at the starting
-    parameters.
+    non-finite, which stops it at once, or, for ``max_iter > 1``, when the last
+    epoch's loss ends more than :data:`DIVERGENCE_RATIO` times above the loss
+    at the starting parameters. A diverged fit returns the parameters that the
+    epoch with the lowest mean training loss started from (an epoch's loss is
+    measured along its steps from them; exactly at them in full batch), or
+    with early stopping those of the best finite validation score, and
+    restarts the optimizer's state there.
 
     Parameters
     ----------
@@ -394,17 +408,24 @@ def train_minibatch(
                 update(params, grad, optimizer_state, learning_rate)
             result.n_fun += 1
         if result.diverged or not np.isfinite(params).all():
-            np.copyto(params, state.finite_params)
-            state.optimizer_state = optimizer.init(params)
             result.diverged = True
             result.message = (
                 f"The training loss became non-finite at epoch {state.epoch + 1} with "
-                f"learning rate {learning_rate:g}; the last parameters with a finite "
-                "loss were kept."
+                f"learning rate {learning_rate:g}."
             )
             break
 
         epoch_loss = accumulated / max(n_rows, 1)
+        if n_rows and epoch_loss < state.lowest_loss:
+            state.lowest_loss = epoch_loss
+            if state.lowest_loss_params is None:
+                state.lowest_loss_params = state.finite_params.copy()
+            # finite_params holds the epoch's starting parameters; trading the
+            # two buffers keeps them without a copy (the next epoch refills it).
+            state.lowest_loss_params, state.finite_params = (
+                state.finite_params,
+                state.lowest_loss_params,
+            )
         state.epoch += 1
         state.t += n_samples
         result.n_iter += 1
@@ -463,9 +484,38 @@ def train_minibatch(
             f"{result.loss_curve[-1]:.3g}, more than {DIVERGENCE_RATIO:g} times its "
             f"starting value, with learning rate {learning_rate:g}."
         )
-    if early_stopping and state.best_params is not None:
-        np.copyto(params, state.best_params)
+    state.learning_rate = float(schedule(state.epoch) * state.learning_rate_scale)
+    _restore_best(params, state, optimizer, result, early_stopping)
     return result
+
+
+def _restore_best(params, state, optimizer, result, early_stopping):
+    """End on the best parameters: by validation score, else by training loss.
+
+    Early stopping returns the parameters of the best validation score, as
+    long as a score was finite; a diverged fit otherwise returns those the
+    epoch with the lowest training loss started from. Any other fit keeps its
+    last parameters.
+    """
+    validated = early_stopping and state.best_params is not None
+    if validated and (not result.diverged or math.isfinite(state.monitor.best)):
+        np.copyto(params, state.best_params)
+        kept = "The parameters with the best validation score were kept."
+    elif not result.diverged:
+        return
+    elif state.lowest_loss_params is None:
+        # No epoch has ended: the one that diverged started from finite_params.
+        np.copyto(params, state.finite_params)
+        kept = "The parameters it started from were kept."
+    else:
+        np.copyto(params, state.lowest_loss_params)
+        kept = (
+            "The parameters of the epoch with the lowest training loss "
+            f"({state.lowest_loss:.3g}) were kept."
+        )
+    if result.diverged:
+        state.optimizer_state = optimizer.init(params)
+        result.message = f"{result.message} {kept}"
 
 
 @_quiet_overflow

@@ -114,36 +114,96 @@ def test_sparse_and_dense_data_train_identically():
     assert_allclose(sparse.params, dense.params, rtol=1e-12)
 
 
-def test_divergence_restores_the_last_finite_parameters():
-    X, y = regression_problem()
-    network = Network((3, 8, 1), "identity", "squared_error")
-    objective = Objective(network)
-    start = network.initialize(np.random.default_rng(4))
-    snapshots = []
+def good_then_too_large(epoch):
+    """A learning rate that fits for 8 epochs, then makes training diverge."""
+    return 0.05 if epoch < 8 else 50.0
 
-    def remember(info):
-        snapshots.append(info.params.copy())
 
+def epoch_starts(objective, start, X, y, **kwargs):
+    """Train and return the result with the parameters each epoch started from."""
+    ends = []
     result = run(
         objective,
         start.copy(),
         X,
         y,
+        on_epoch_end=lambda info: ends.append(info.params.copy()),
+        **kwargs,
+    )
+    return result, [start, *ends]
+
+
+@pytest.mark.parametrize("batch_size", [30, 7])
+def test_overflow_restores_the_parameters_of_the_lowest_loss_epoch(batch_size):
+    X, y = regression_problem()
+    network = Network((3, 8, 1), "identity", "squared_error")
+    objective = Objective(network)
+    start = network.initialize(np.random.default_rng(4))
+    result, starts = epoch_starts(
+        objective,
+        start,
+        X,
+        y,
         optimizer=SGD(momentum=0.9),
-        schedule=Constant(50.0),
+        schedule=good_then_too_large,
+        batch_size=batch_size,
         max_iter=100,
-        on_epoch_end=remember,
     )
     assert result.diverged and not result.converged
-    assert "non-finite" in result.message
-    assert np.isfinite(result.params).all()
-    assert result.n_iter == len(snapshots) < 100
-    # The parameters kept are the last epoch start whose loss was finite.
-    with np.errstate(over="ignore", invalid="ignore"):
-        finite = [
-            p for p in [start, *snapshots] if np.isfinite(objective.loss(p, X, y))
-        ]
-    assert_array_equal(result.params, finite[-1])
+    assert result.n_iter == len(result.loss_curve) < 100
+    lowest = int(np.argmin(result.loss_curve))
+    # The loss fell before it overflowed: neither the start nor the last
+    # finite parameters are the best ones.
+    assert 0 < lowest < result.n_iter - 1
+    assert_array_equal(result.params, starts[lowest])
+    assert "non-finite" in result.message and "lowest training loss" in result.message
+    if batch_size == X.shape[0]:
+        # In full batch an epoch's loss is the loss at its starting parameters.
+        assert objective.loss(result.params, X, y) == pytest.approx(
+            result.loss_curve[lowest], rel=1e-12
+        )
+
+
+def test_a_tenfold_rise_restores_the_parameters_of_the_lowest_loss_epoch():
+    X, y = regression_problem(n_samples=60)
+    network = Network((3, 6, 1), "tanh", "squared_error")
+    objective = Objective(network)
+    start = network.initialize(np.random.default_rng(0))
+    # Adam's bounded steps lift the loss without overflowing it.
+    result, starts = epoch_starts(
+        objective,
+        start,
+        X,
+        y,
+        optimizer=Adam(),
+        schedule=lambda epoch: 0.01 if epoch < 8 else 100.0,
+        batch_size=10,
+        max_iter=20,
+    )
+    assert result.diverged and result.n_iter == 20
+    lowest = int(np.argmin(result.loss_curve))
+    assert 0 < lowest < result.n_iter - 1
+    assert_array_equal(result.params, starts[lowest])
+    assert objective.loss(result.params, X, y) < objective.loss(start, X, y)
+    assert "10 times" in result.message and "lowest training loss" in result.message
+
+
+def test_divergence_in_the_first_epoch_restores_the_start():
+    X, y = regression_problem()
+    network = Network((3, 8, 1), "identity", "squared_error")
+    start = network.initialize(np.random.default_rng(4))
+    # One sample per step at a huge rate overflows within the first epoch.
+    result = run(
+        Objective(network),
+        start.copy(),
+        X,
+        y,
+        schedule=Constant(1e150),
+        batch_size=1,
+    )
+    assert result.diverged and result.n_iter == 0
+    assert_array_equal(result.params, start)
+    assert "started from" in result.message
 
 
 class CountingObjective(Objective):
