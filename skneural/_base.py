@@ -77,6 +77,7 @@ _SGD_ONLY_SCHEDULES = {"invscaling", "adaptive"}
 _SCHEDULES = {
     "constant": lambda est, rate, n_samples: Constant(rate),
     "adaptive": lambda est, rate, n_samples: Constant(rate),
+    "plateau": lambda est, rate, n_samples: Constant(rate),
     "invscaling": lambda est, rate, n_samples: InvScaling(rate, est.power_t, n_samples),
     "exponential": lambda est, rate, n_samples: Exponential(
         rate, est.decay_rate, est.decay_steps
@@ -510,8 +511,10 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         return schedule
 
     def _plateau_reducer(self):
-        """Return the rate cutter of ``learning_rate="adaptive"`` (sgd), or None."""
-        if self.learning_rate == "adaptive" and self.solver == "sgd":
+        """Return the rate cutter of 'plateau' (and of 'adaptive' with sgd), or None."""
+        if self.learning_rate == "plateau" or (
+            self.learning_rate == "adaptive" and self.solver == "sgd"
+        ):
             return PlateauReducer()
         return None
 

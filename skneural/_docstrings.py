@@ -73,7 +73,8 @@ PARAMETERS = {
         "``min(200, n_samples)``. Ignored by ``'lbfgs'``.",
     ),
     "learning_rate": (
-        "{'constant', 'invscaling', 'adaptive', 'exponential', 'step', 'cosine'}",
+        "{'constant', 'invscaling', 'adaptive', 'plateau', 'exponential', "
+        "'step', 'cosine'}",
         "Learning-rate schedule, per epoch. scikit-learn's three mean what they "
         "mean there, and apply to the same solvers: ``'constant'`` keeps "
         "``learning_rate_init``; with ``solver='sgd'`` only, ``'invscaling'`` "
@@ -83,7 +84,8 @@ PARAMETERS = {
         "epochs fail to improve by ``tol``, and stops once the rate is at most "
         "1e-6; with another solver both keep ``learning_rate_init``, and a "
         "stall stops training. skneural's own schedules apply to every "
-        "stochastic solver: ``'exponential'`` multiplies the rate by "
+        "stochastic solver: ``'plateau'`` is ``'adaptive'`` for every one of "
+        "them; ``'exponential'`` multiplies the rate by "
         "``decay_rate`` every ``decay_steps`` epochs, smoothly, and ``'step'`` "
         "in steps; ``'cosine'`` anneals it to 0 over ``max_iter`` epochs. "
         "``warmup_epochs`` puts a linear warm-up in front of any of them, with "

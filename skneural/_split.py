@@ -171,7 +171,8 @@ def validation_split(X, targets, strata, sample_weight, fraction, seed):
     del end, sample_start, row_units
     if n_distinct < needed:
         raise ValueError(
-            f"early_stopping cannot hold out a validation set of {needed} distinct "
+            "The validation set is too small: early_stopping cannot hold out "
+            f"a validation set of {needed} distinct "
             f"sample(s) with validation_fraction={fraction} and n_samples = "
             f"{n_samples}. Use more data, a larger validation_fraction, or "
             "early_stopping=False."

@@ -71,8 +71,6 @@ def _configurations():
         MLPSoftmaxClassifier(activation="silu", weight_init="he_uniform"),
         MLPSoftmaxClassifier(class_weight="balanced"),
         GDLogisticClassifier(class_weight="balanced"),
-        GDLogisticClassifier(fit_intercept=False),
-        GDLinearRegressor(fit_intercept=False),
         GDLogisticClassifier(alpha=0.1, l1_ratio=0.5),
         GDLinearRegressor(alpha=1.0, l1_ratio=1.0),
         GDLinearRegressor(alpha=0.1, l1_ratio=0.5, solver="sgd"),

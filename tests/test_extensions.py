@@ -490,7 +490,7 @@ def test_every_solver_follows_the_schedule_with_warmup(
         n_iter_no_change=100,
         random_state=0,
     )
-    schedule = reg._schedule(len(X))
+    schedule = reg._schedule(len(X), reg.learning_rate_init)
     assert_allclose([schedule(e) for e in range(8)], [expected(e) for e in range(8)])
     reg.fit(X, y)
     assert reg.n_iter_ == 8

@@ -41,8 +41,9 @@ def solver_options(solver, n_samples):
 
     RMSprop and Adagrad divide by a memory of the early, large gradients, so
     they approach the optimum with ever smaller steps and need the longest;
-    RMSprop's steps stay near the rate once that memory fades, so the rate
-    is cut on plateaus, lest it circle the optimum instead of settling.
+    the adaptive solvers' steps stay near the rate once that memory fades, so
+    the rate is cut on plateaus ('plateau': scikit-learn's 'adaptive' for
+    every solver), lest they circle the optimum instead of settling.
     """
     if solver == "lbfgs":
         return dict(tol=1e-10)
@@ -50,7 +51,7 @@ def solver_options(solver, n_samples):
         solver=solver,
         batch_size=n_samples,
         max_iter=10_000,
-        learning_rate="adaptive",
+        learning_rate="plateau",
         **FULL_BATCH,
     )
 

@@ -30,6 +30,7 @@ from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from skneural import GDLogisticClassifier, MLPRegressor, MLPSoftmaxClassifier
+from skneural._base import best_constant_output
 from skneural.engine.initializers import Initializer
 
 
@@ -65,6 +66,14 @@ def fit_side_by_side(monkeypatch, Ours, Theirs, X, y, **params):
         )
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True)
     }
+    # Our MLPs start their output at the best constant model (the mean target,
+    # or the log-odds of the class frequency); scikit-learn's starts there too.
+    target = (y == np.max(y)) if Ours is MLPSoftmaxClassifier else y
+    out_activation = "logistic" if Ours is MLPSoftmaxClassifier else "identity"
+    layers[sizes[-2], 1] = (
+        layers[sizes[-2], 1][0],
+        best_constant_output(out_activation, target[:, np.newaxis], None),
+    )
     # scikit-learn has no public way to set the starting weights, and
     # updates the arrays it is given in place.
     monkeypatch.setattr(
@@ -179,15 +188,15 @@ def logistic_objective(model, X, y, alpha, l1_ratio):
 
 # Each solver with an ordinary rate for standardized features; full batch, so
 # that each step is on the objective itself, to convergence (tol=0: until the
-# loss stops decreasing). RMSprop at a constant rate circles the unpenalised
-# intercept's minimum at about the rate, so it anneals its rate, as it needs
-# to converge with or without a penalty.
+# loss stops decreasing). Adam and RMSprop at a constant rate circle the
+# minimum at about the rate, so they anneal it, as they need to converge to
+# rounding with or without a penalty.
 L1_SOLVERS = [
     ("sgd", dict(momentum=0.9, learning_rate_init=0.1)),
     ("sgd", dict(momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.1)),
     ("sgd", dict(momentum=0.0, learning_rate_init=0.5)),
-    ("adam", dict(learning_rate_init=0.01)),
-    ("adamw", dict(learning_rate_init=0.01, weight_decay=0.0)),
+    ("adam", dict(learning_rate_init=0.01, learning_rate="cosine")),
+    ("adamw", dict(learning_rate_init=0.01, weight_decay=0.0, learning_rate="cosine")),
     ("rmsprop", dict(learning_rate_init=0.01, learning_rate="cosine")),
     ("adagrad", dict(learning_rate_init=0.03)),
 ]
@@ -248,3 +257,22 @@ def test_adaptive_solvers_fit_about_as_well_as_adam_at_defaults(loader, solver):
     # on diabetes, where Adam reaches 1.00 and 0.66.
     adam = fitted_at_defaults(loader, "adam")
     assert fitted_at_defaults(loader, solver) >= adam - 0.02
+
+
+@pytest.mark.parametrize("solver", ["adam", "rmsprop", "adagrad", "sgd"])
+def test_plateau_cuts_the_rate_of_every_solver(solver):
+    # tol=10 makes every epoch a stall: 'adaptive' stops the adaptive solvers
+    # at the first one, as in scikit-learn, where 'plateau' divides the rate
+    # by 5 on each until it falls below 1e-6, for every solver.
+    X, y = standardized(load_breast_cancer, n_samples=100)
+    params = dict(solver=solver, tol=10.0, n_iter_no_change=2, random_state=0)
+    plateau = MLPSoftmaxClassifier(learning_rate="plateau", **params).fit(X, y)
+    adaptive = MLPSoftmaxClassifier(learning_rate="adaptive", **params).fit(X, y)
+    rate = plateau._optimizer.learning_rate
+    assert rate <= 1e-6 < plateau.learning_rate_init
+    assert plateau.n_iter_ > 2 * 4
+    if solver == "sgd":
+        assert adaptive.n_iter_ == plateau.n_iter_
+    else:
+        # Stopped at the first stall, where 'plateau' went on.
+        assert adaptive.n_iter_ <= 4 < plateau.n_iter_

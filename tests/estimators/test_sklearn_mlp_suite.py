@@ -25,6 +25,7 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skneural import MLPRegressor, MLPSoftmaxClassifier
+from skneural._split import validation_split
 
 SKLEARN_TEST_FILE = Path(sklearn.__file__).parent / "neural_network/tests/test_mlp.py"
 OURS = {
@@ -127,6 +128,7 @@ SKLEARN_CASES = _cases(SKLEARN_TESTS)
 # documented behaviour in the same scenario, each for a reason listed under
 # "Deliberate differences from scikit-learn" in docs/comparison.rst.
 REPLACED = {
+    "test_early_stopping_stratified",
     "test_lbfgs_regression_maxfun-X0-y0",
     "test_nonfinite_params",
     "test_preserve_feature_names-MLPSoftmaxClassifier",
@@ -232,3 +234,21 @@ def test_instead_of_sklearn_test_preserve_feature_names_MLPSoftmaxClassifier():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, pd.Series(data=np.arange(10) % 2, name="colname_y"))
     assert_array_equal(model.feature_names_in_, ["colname_a", "colname_b"])
+
+
+def test_instead_of_sklearn_test_early_stopping_stratified():
+    # sklearn's stratified split raises on a class of one member. Ours splits
+    # the copies of each sample and never holds out a class's last copy: the
+    # lone member of class 1 trains, and the other classes validate.
+    X = np.array([[1, 2], [2, 3], [3, 4], [4, 5]], dtype=float)
+    y = np.array([0, 0, 0, 1])
+    for seed in range(20):
+        split = validation_split(X, None, y, None, 0.1, seed)
+        assert 3 in split.train and 3 not in split.validation
+        assert len(split.validation) == 1
+    mlp = MLPSoftmaxClassifier(early_stopping=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(X, y)
+    assert_array_equal(mlp.classes_, [0, 1])
+    assert len(mlp.validation_scores_) == mlp.n_iter_
