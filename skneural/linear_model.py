@@ -180,18 +180,24 @@ class BaseLinearGD(BaseGradientDescent):
         coef = _checked_array("coef_", value, lambda: self.coef_.shape, self)
         self.coefs_ = [coef[:, np.newaxis] if self._squeezed() else coef.T]
 
+    def _scalar_intercept(self):
+        """Whether ``intercept_`` is a float rather than an array."""
+        return self._squeezed()
+
     @property
     def intercept_(self):
-        """Intercepts, a view of ``intercepts_[0]`` (a float for a 1-D target)."""
+        """Intercepts, a view of ``intercepts_[0]`` (a float where scalar)."""
         intercept = self.intercepts_[0]
-        return float(intercept[0]) if self._squeezed() else intercept
+        return float(intercept[0]) if self._scalar_intercept() else intercept
 
     @intercept_.setter
     def intercept_(self, value):
         intercept = _checked_array(
             "intercept_", value, lambda: np.shape(self.intercept_), self
         )
-        self.intercepts_ = [intercept.reshape(1) if self._squeezed() else intercept]
+        # A scalar intercept stands for every output's.
+        shape = self.intercepts_[0].shape
+        self.intercepts_ = [np.broadcast_to(intercept, shape).copy()]
 
     def _store_result(self, *args, **kwargs):
         super()._store_result(*args, **kwargs)
@@ -311,9 +317,10 @@ _INTERCEPT_REGRESSOR = (
     "intercept_",
     (
         "float or ndarray of shape (n_targets,)",
-        "Intercept; a float for a 1-D target, else one per target (zeros when "
-        "``fit_intercept=False``). A view of ``intercepts_[0]`` for a 2-D target; "
-        "assigning it changes the model.",
+        "Intercept; a float for a 1-D target, else one per target, as in "
+        ":class:`~sklearn.linear_model.LinearRegression` (0.0 when "
+        "``fit_intercept=False``). A view of ``intercepts_[0]`` for a 2-D "
+        "target; assigning it changes the model.",
     ),
 )
 
@@ -381,6 +388,11 @@ class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):  # noqa: D
         "loss": [StrOptions({"squared_error", "absolute_error"}), Hidden(str)],
     }
     _ravel_column_target = False
+
+    def _scalar_intercept(self):
+        # LinearRegression's intercept_ is 0.0 without an intercept, whatever
+        # the number of targets.
+        return self._squeezed() or not self.fit_intercept
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
