@@ -364,34 +364,37 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         rows = None
         if validation is not None:
             rows, train_weight = validation.pop("rows"), validation.pop("train_weight")
-        n_train = X.shape[0] if rows is None else len(rows)
-        objective = Objective(
-            self._network,
-            alpha=self.alpha,
-            l1_ratio=self.l1_ratio,
-            weight_sum=self._penalty_weight_sum(train_weight, rows, n_train),
-        )
+        data = _TrainingData(X, Y, train_weight, rows, incremental)
         reporter = FitReporter(
             self, X, y, sample_weight, 1 if incremental else self.max_iter
         )
-        driver = _DRIVERS[self.solver]
-        data = _TrainingData(X, Y, train_weight, rows, incremental)
-        options = driver.options(self, data, validation or {}, reporter)
-        result = driver.train(
-            objective,
-            params,
-            X,
-            Y,
-            train_weight,
-            options=options,
-            rng=rng,
-            state=getattr(self, "_training_state", None),
-            rows=rows,
-        )
+        result = self._train(params, data, rng, validation or {}, reporter)
         self._store_result(result)
         reporter.finish()
         self._warn_about(result, incremental)
         return self
+
+    def _train(self, params, data, rng, validation, reporter):
+        """Train with the engine driver of ``solver``; return its ``TrainResult``."""
+        n_train = data.X.shape[0] if data.rows is None else len(data.rows)
+        objective = Objective(
+            self._network,
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
+            weight_sum=self._penalty_weight_sum(data.sample_weight, data.rows, n_train),
+        )
+        driver = _DRIVERS[self.solver]
+        return driver.train(
+            objective,
+            params,
+            data.X,
+            data.Y,
+            data.sample_weight,
+            options=driver.options(self, data, validation, reporter),
+            rng=rng,
+            state=getattr(self, "_training_state", None),
+            rows=data.rows,
+        )
 
     def _validated_data(self, X, y, sample_weight, first_pass, incremental):
         """Return ``X``, ``y``, the encoded targets and ``sample_weight``, checked."""

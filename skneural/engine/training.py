@@ -115,10 +115,23 @@ class TrainOptions:
 
 @dataclass(kw_only=True)
 class MinibatchOptions(TrainOptions):
-    """Inputs of :func:`train_minibatch`, beside those of :class:`TrainOptions`.
+    """Inputs of :func:`train_minibatch`: those of :class:`TrainOptions`, and more.
 
     Attributes
     ----------
+    max_iter : int, default=200
+        Maximum number of epochs (L-BFGS: iterations) in this call.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored value (L-BFGS: the largest
+        projected gradient component to stop at).
+    validation_score : callable, default=None
+        ``validation_score(params) -> float`` (higher is better), recorded
+        after each epoch.
+    validation_loss : callable, default=None
+        ``validation_loss(params) -> float``, recorded after each epoch.
+    on_epoch_end : callable, default=None
+        Called with an :class:`EpochInfo` after every epoch; a true return
+        value stops training.
     optimizer : Optimizer
         Update rule.
     schedule : Schedule
@@ -159,10 +172,23 @@ class MinibatchOptions(TrainOptions):
 
 @dataclass(kw_only=True)
 class LbfgsOptions(TrainOptions):
-    """Inputs of :func:`train_lbfgs`, beside those of :class:`TrainOptions`.
+    """Inputs of :func:`train_lbfgs`: those of :class:`TrainOptions`, and more.
 
     Attributes
     ----------
+    max_iter : int, default=200
+        Maximum number of epochs (L-BFGS: iterations) in this call.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored value (L-BFGS: the largest
+        projected gradient component to stop at).
+    validation_score : callable, default=None
+        ``validation_score(params) -> float`` (higher is better), recorded
+        after each epoch.
+    validation_loss : callable, default=None
+        ``validation_loss(params) -> float``, recorded after each epoch.
+    on_epoch_end : callable, default=None
+        Called with an :class:`EpochInfo` after every epoch; a true return
+        value stops training.
     max_fun : int, default=15000
         Maximum number of objective evaluations.
     ftol : float, default=None
@@ -479,18 +505,10 @@ def _run_epoch(run, learning_rate):
         run.rng.shuffle(run.order)
     # Bound once: a small batch's step is ~40 NumPy calls of a microsecond,
     # and every attribute look-up in this loop adds to them.
-    params, grad, workspace, dropout_rng = (
-        run.params,
-        run.grad,
-        run.workspace,
-        run.dropout_rng,
-    )
-    objective, optimizer, clip_norm = (
-        run.objective,
-        run.options.optimizer,
-        run.options.clip_norm,
-    )
-    loss_and_grad, update = objective.loss_and_grad, optimizer.update
+    params, grad = run.params, run.grad
+    workspace, dropout_rng = run.workspace, run.dropout_rng
+    objective, clip_norm = run.objective, run.options.clip_norm
+    loss_and_grad, update = objective.loss_and_grad, run.options.optimizer.update
     optimizer_state, result = run.state.optimizer_state, run.result
     first_batch = True
     accumulated = 0.0
@@ -526,20 +544,25 @@ def _run_epoch(run, learning_rate):
             if norm > clip_norm:
                 grad *= clip_norm / norm
         if objective.l1:
-            weight_sum = batch_rows if sw_batch is None else sw_batch.sum()
-            optimizer.proximal_update(
-                params,
-                grad,
-                optimizer_state,
-                learning_rate,
-                functools.partial(objective.proximal_step, weight_sum=weight_sum),
-            )
+            _proximal_update(run, optimizer_state, learning_rate, sw_batch, batch_rows)
         else:
             update(params, grad, optimizer_state, learning_rate)
         result.n_fun += 1
     if not np.isfinite(params).all():
         return None
     return accumulated / max(n_rows, 1), n_rows
+
+
+def _proximal_update(run, optimizer_state, learning_rate, sw_batch, batch_rows):
+    """Take a step on the smooth part of the objective, then L1's proximal step."""
+    weight_sum = batch_rows if sw_batch is None else sw_batch.sum()
+    run.options.optimizer.proximal_update(
+        run.params,
+        run.grad,
+        optimizer_state,
+        learning_rate,
+        functools.partial(run.objective.proximal_step, weight_sum=weight_sum),
+    )
 
 
 def _end_epoch(run, epoch_loss, n_rows, learning_rate):
