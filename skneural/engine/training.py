@@ -803,6 +803,11 @@ def train_lbfgs(
         callback=functools.partial(_lbfgs_iteration, problem, options, result),
     )
     _lbfgs_outcome(problem, solution, result)
+    # Freed before the pass over the data below, which would otherwise hold
+    # its own temporaries beside the problem's full-data workspace.
+    del problem, solution
+    result.loss = objective.loss(result.params, X, y, sample_weight)
+    result.best_loss = result.loss
     return result
 
 
@@ -842,7 +847,4 @@ def _lbfgs_outcome(problem, solution, result):
         result.message = "L-BFGS produced non-finite parameters; initial ones kept."
     if solution.status == 99:
         result.message = "Stopped by on_epoch_end."
-    X, y, sample_weight = problem.data
-    result.loss = problem.objective.loss(result.params, X, y, sample_weight)
-    result.best_loss = result.loss
-    result.n_samples_seen = result.n_fun * X.shape[0]
+    result.n_samples_seen = result.n_fun * problem.data[0].shape[0]
