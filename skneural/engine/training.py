@@ -43,7 +43,6 @@ from .stopping import (
 )
 
 __all__ = [
-    "DIVERGENCE_RATIO",
     "EpochInfo",
     "LbfgsOptions",
     "MinibatchOptions",
