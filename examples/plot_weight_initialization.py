@@ -40,7 +40,14 @@ import numpy as np
 from sklearn.datasets import make_moons
 from sklearn.preprocessing import StandardScaler
 
-from skneural.engine import Network, Objective, initializers, schedules, train_minibatch
+from skneural.engine import (
+    MinibatchOptions,
+    Network,
+    Objective,
+    initializers,
+    schedules,
+    train_minibatch,
+)
 from skneural.engine.activations import Tanh
 from skneural.engine.optimizers import SGD
 
@@ -119,13 +126,15 @@ for name, params in starts.items():
         params.copy(),
         X,
         Y,
-        optimizer=SGD(momentum=0.0),
-        schedule=schedules.Constant(0.5),
-        batch_size=X.shape[0],
-        max_iter=1000,
+        options=MinibatchOptions(
+            optimizer=SGD(momentum=0.0),
+            schedule=schedules.Constant(0.5),
+            batch_size=X.shape[0],
+            max_iter=1000,
+            tol=0.0,
+            n_iter_no_change=np.inf,
+        ),
         rng=np.random.default_rng(0),
-        tol=0.0,
-        n_iter_no_change=np.inf,
     )
     accuracy = np.mean((network.predict_raw(results[name].params, X)[:, 0] > 0) == y)
     print(

@@ -13,7 +13,9 @@ import copy
 import functools
 import warnings
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -41,7 +43,14 @@ from ._compat import (
     with_callbacks,
 )
 from ._split import validation_split
-from .engine import Network, Objective, train_lbfgs, train_minibatch
+from .engine import (
+    LbfgsOptions,
+    MinibatchOptions,
+    Network,
+    Objective,
+    train_lbfgs,
+    train_minibatch,
+)
 from .engine.activations import ACTIVATIONS
 from .engine.losses import LOSSES
 from .engine.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
@@ -50,10 +59,10 @@ from .engine.schedules import (
     Cosine,
     Exponential,
     InvScaling,
-    PlateauReducer,
     Step,
     Warmup,
 )
+from .engine.stopping import PlateauReducer
 
 # Small registries from string hyper-parameters to engine objects.
 _OPTIMIZERS = {
@@ -298,6 +307,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     # --------------------------------------------------------------- fitting
     def _check_parameter_interactions(self, incremental):
         """Rules that span several parameters, checked at the start of fit."""
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it runs one "
+                "epoch on the data it is given, with nothing to stop early. Set "
+                "early_stopping=False, or use fit."
+            )
         self._check_registered_names()
         loss = getattr(self, "loss", None)
         if self.solver == "lbfgs" and loss in LOSSES and not LOSSES[loss].smooth:
@@ -328,16 +343,61 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         if incremental:
             # _fit_context skips this check in a partial_fit of a fitted estimator.
             validate_parameters(self)
-            if self.early_stopping:
-                raise ValueError(
-                    "partial_fit does not support early_stopping=True: it runs one "
-                    "epoch on the data it is given, with nothing to stop early. Set "
-                    "early_stopping=False, or use fit."
-                )
         self._check_parameter_interactions(incremental)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        X, y, Y, sample_weight = self._validated_data(
+            X, y, sample_weight, first_pass, incremental
+        )
+        train_weight = self._training_sample_weight(
+            y, sample_weight, incremental, X.dtype
+        )
+        rng = _generator(self.random_state)
+        params = self._set_up_network(X, y, Y, train_weight, first_pass, rng)
+        validation = self._validation_set(
+            X, y, Y, sample_weight, train_weight, X_val, y_val, sample_weight_val, rng
+        )
+        # Early stopping trains on the rows its split keeps, taken through
+        # their indices: X is never copied into a training part. A row split
+        # between the two sides trains with its share of the weight.
+        rows = None
+        if validation is not None:
+            rows, train_weight = validation.pop("rows"), validation.pop("train_weight")
+        data = _TrainingData(X, Y, train_weight, rows, incremental)
+        reporter = FitReporter(
+            self, X, y, sample_weight, 1 if incremental else self.max_iter
+        )
+        result = self._train(params, data, rng, validation or {}, reporter)
+        self._store_result(result)
+        reporter.finish()
+        self._warn_about(result, incremental)
+        return self
+
+    def _train(self, params, data, rng, validation, reporter):
+        """Train with the engine driver of ``solver``; return its ``TrainResult``."""
+        n_train = data.X.shape[0] if data.rows is None else len(data.rows)
+        objective = Objective(
+            self._network,
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
+            weight_sum=self._penalty_weight_sum(data.sample_weight, data.rows, n_train),
+        )
+        driver = _DRIVERS[self.solver]
+        return driver.train(
+            objective,
+            params,
+            data.X,
+            data.Y,
+            data.sample_weight,
+            options=driver.options(self, data, validation, reporter),
+            rng=rng,
+            state=getattr(self, "_training_state", None),
+            rows=data.rows,
+        )
+
+    def _validated_data(self, X, y, sample_weight, first_pass, incremental):
+        """Return ``X``, ``y``, the encoded targets and ``sample_weight``, checked."""
         X, y = validate_data(
             self,
             X,
@@ -365,9 +425,10 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 f"y has {Y.shape[1]} outputs but the fitted model has "
                 f"{self.n_outputs_}; refit without warm_start to change them."
             )
-        train_weight = self._training_sample_weight(
-            y, sample_weight, incremental, X.dtype
-        )
+        return X, y, Y, sample_weight
+
+    def _set_up_network(self, X, y, Y, sample_weight, first_pass, rng):
+        """Build the network, set the attributes that describe it; return params."""
         network = Network(
             (X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]),
             self._hidden_activation(),
@@ -375,9 +436,8 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             dropout=self._dropout(),
             output_intercept=self._output_intercept(),
         )
-        rng = _generator(self.random_state)
         if first_pass:
-            params = self._initial_params(network, rng, X, Y, train_weight)
+            params = self._initial_params(network, rng, X, Y, sample_weight)
             self._reset_training_record()
         else:
             params = network.pack(self.coefs_, self.intercepts_, dtype=X.dtype)
@@ -387,73 +447,22 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         # Regressors predict targets of the shape they were fitted on.
         self._target_ndim = y.ndim
         self.out_activation_ = network.out_activation
-        validation = self._validation_set(
-            X, y, Y, sample_weight, train_weight, X_val, y_val, sample_weight_val, rng
-        )
-        # Early stopping trains on the rows its split keeps, taken through
-        # their indices: X is never copied into a training part. A row split
-        # between the two sides trains with its share of the weight.
-        rows = None
-        if validation is not None:
-            rows, train_weight = validation.pop("rows"), validation.pop("train_weight")
-        n_train = X.shape[0] if rows is None else len(rows)
-        objective = Objective(
-            network,
-            alpha=self.alpha,
-            l1_ratio=self.l1_ratio,
-            weight_sum=self._penalty_weight_sum(train_weight, rows, n_train),
-        )
-        reporter = FitReporter(
-            self, X, y, sample_weight, 1 if incremental else self.max_iter
-        )
-        if self.solver == "lbfgs":
-            result = train_lbfgs(
-                objective,
-                params,
-                X,
-                Y,
-                train_weight,
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
-                ftol=self._lbfgs_ftol,
-                on_epoch_end=reporter.on_epoch_end,
-                **(validation or {}),
-            )
-            t = result.n_fun * n_train
-        else:
-            result = self._fit_minibatch(
-                objective,
-                params,
-                X,
-                Y,
-                train_weight,
-                rng,
-                incremental,
-                validation,
-                reporter,
-                rows,
-            )
-            # Samples seen in this call: state.t counts every call, and t_ adds up.
-            t = result.n_iter * n_train
-        self._store_result(objective, result, X, Y, train_weight, rows, t)
-        reporter.finish()
-        self._warn_about(result, incremental)
-        return self
+        return params
 
-    def _fit_minibatch(
-        self,
-        objective,
-        params,
-        X,
-        Y,
-        sample_weight,
-        rng,
-        incremental,
-        validation,
-        reporter,
-        rows,
-    ):
+    def _lbfgs_options(self, data, validation, reporter):
+        """Return the inputs of the L-BFGS driver."""
+        return LbfgsOptions(
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            ftol=self._lbfgs_ftol,
+            on_epoch_end=reporter.on_epoch_end,
+            **validation,
+        )
+
+    def _minibatch_options(self, data, validation, reporter):
+        """Return the inputs of the mini-batch driver."""
+        X, Y, sample_weight, rows, incremental = data
         n_samples = X.shape[0] if rows is None else len(rows)
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
@@ -465,34 +474,23 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                     UserWarning,
                 )
             batch_size = min(self.batch_size, n_samples)
-        return train_minibatch(
-            objective,
-            params,
-            X,
-            Y,
-            sample_weight,
-            optimizer=_OPTIMIZERS[self.solver](self, objective.network.n_coef),
-            schedule=self._schedule(
-                n_samples,
-                self._initial_learning_rate(
-                    X, Y, sample_weight, rows, batch_size, incremental
-                ),
-                incremental,
-            ),
+        learning_rate_init = self._initial_learning_rate(
+            X, Y, sample_weight, rows, batch_size, incremental
+        )
+        return MinibatchOptions(
+            optimizer=_OPTIMIZERS[self.solver](self, self._network.n_coef),
+            schedule=self._schedule(n_samples, learning_rate_init, incremental),
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
-            rng=rng,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
             plateau_reducer=self._plateau_reducer(),
-            early_stopping=self.early_stopping and validation is not None,
-            state=getattr(self, "_training_state", None),
+            early_stopping=self.early_stopping and bool(validation),
             clip_norm=self.clip_norm,
             on_epoch_begin=reporter.on_epoch_begin,
             on_epoch_end=reporter.on_epoch_end,
-            rows=rows,
-            **(validation or {}),
+            **validation,
         )
 
     def _schedule(self, n_samples, learning_rate_init, incremental=False):
@@ -660,18 +658,15 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.best_validation_score_ = None
         self.best_loss_ = None
 
-    def _store_result(self, objective, result, X, Y, sample_weight, rows, t):
+    def _store_result(self, result):
         network = self._network
         self.coefs_ = network.coefs(result.params)
         self.intercepts_ = network.intercepts(result.params)
         self.n_iter_ = result.n_iter
-        self.t_ += t
+        self.t_ += result.n_samples_seen
         self.loss_curve_.extend(result.loss_curve)
-        # A diverged fit returns earlier parameters than the last epoch's.
-        if self.solver == "lbfgs" or result.diverged or not result.loss_curve:
-            self.loss_ = objective.loss(result.params, X, Y, sample_weight, rows=rows)
-        else:
-            self.loss_ = self.loss_curve_[-1]
+        self.loss_ = result.loss
+        self._training_state = result.state
         if result.validation_scores:
             self.validation_scores_ = (self.validation_scores_ or []) + list(
                 result.validation_scores
@@ -679,19 +674,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             self.validation_loss_curve_ = (self.validation_loss_curve_ or []) + list(
                 result.validation_loss_curve
             )
-        if self.solver == "lbfgs":
-            self.best_loss_ = self.loss_
-            if result.validation_scores:
-                self.best_validation_score_ = max(self.validation_scores_)
+        if result.best_validation_score is not None:
+            self.best_validation_score_ = result.best_validation_score
             return
-        self._training_state = result.state
-        monitor = result.state.monitor
-        if self.early_stopping and result.validation_scores:
-            self.best_validation_score_ = monitor.best
-        else:
-            self.best_loss_ = monitor.best
-            if result.validation_scores:
-                self.best_validation_score_ = max(self.validation_scores_)
+        self.best_loss_ = result.best_loss
+        if result.validation_scores:
+            self.best_validation_score_ = max(self.validation_scores_)
 
     def _warn_about(self, result, incremental):
         if result.diverged:
@@ -705,26 +693,31 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 ConvergenceWarning,
             )
         elif not result.converged and not incremental:
-            if self.solver == "lbfgs":
-                # scipy checks max_fun after a line search, which may overshoot it.
-                if result.n_fun >= self.max_fun:
-                    advice = f"It used up max_fun={self.max_fun} evaluations of the "
-                    advice += "objective; increase max_fun, or scale the data."
-                elif result.n_iter >= self.max_iter:
-                    advice = f"It reached max_iter={self.max_iter} iterations; "
-                    advice += "increase max_iter, or scale the data."
-                else:
-                    advice = "Scale the data (e.g. StandardScaler)."
-                message = (
-                    f"lbfgs failed to converge after {result.n_iter} iteration(s) "
-                    f"({result.message}). {advice}"
-                )
-            else:
-                message = (
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                    "reached and the optimization hasn't converged yet."
-                )
+            message = _DRIVERS[self.solver].not_converged(self, result)
             warnings.warn(message, ConvergenceWarning)
+
+    def _lbfgs_not_converged(self, result):
+        """Return the warning of an L-BFGS fit that stopped short of converging."""
+        # scipy checks max_fun after a line search, which may overshoot it.
+        if result.n_fun >= self.max_fun:
+            advice = f"It used up max_fun={self.max_fun} evaluations of the "
+            advice += "objective; increase max_fun, or scale the data."
+        elif result.n_iter >= self.max_iter:
+            advice = f"It reached max_iter={self.max_iter} iterations; "
+            advice += "increase max_iter, or scale the data."
+        else:
+            advice = "Scale the data (e.g. StandardScaler)."
+        return (
+            f"lbfgs failed to converge after {result.n_iter} iteration(s) "
+            f"({result.message}). {advice}"
+        )
+
+    def _minibatch_not_converged(self, result):
+        """Return the warning of a mini-batch fit that used up ``max_iter``."""
+        return (
+            f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+            "reached and the optimization hasn't converged yet."
+        )
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
@@ -800,6 +793,46 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class _TrainingData(NamedTuple):
+    """What a fit trains on, for the method that chooses the driver's options."""
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray | None
+    rows: np.ndarray | None
+    incremental: bool
+
+
+class _Driver(NamedTuple):
+    """How an estimator trains with one kind of solver.
+
+    ``train`` is the engine driver, ``options(estimator, data, validation,
+    reporter)`` returns its options record and ``not_converged(estimator,
+    result)`` the warning of a fit that stopped short of converging.
+    """
+
+    train: Callable
+    options: Callable
+    not_converged: Callable
+
+
+_MINIBATCH = _Driver(
+    train_minibatch,
+    BaseGradientDescent._minibatch_options,
+    BaseGradientDescent._minibatch_not_converged,
+)
+# L-BFGS is full-batch and quasi-Newton; every other solver is an update rule
+# of the mini-batch loop.
+_DRIVERS = {
+    "lbfgs": _Driver(
+        train_lbfgs,
+        BaseGradientDescent._lbfgs_options,
+        BaseGradientDescent._lbfgs_not_converged,
+    ),
+    **dict.fromkeys(_STOCHASTIC_SOLVERS, _MINIBATCH),
+}
 
 
 def _aligned(array):

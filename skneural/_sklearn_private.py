@@ -36,8 +36,8 @@ class SklearnMLPInternalsMixin:
         objective = Objective(self._network, alpha=self.alpha, l1_ratio=self.l1_ratio)
         return objective.loss_and_grad(params, X, Y, sample_weight)
 
-    def _store_result(self, objective, result, *args):
-        super()._store_result(objective, result, *args)
+    def _store_result(self, result):
+        super()._store_result(result)
         # Plain attributes, as in scikit-learn, where code may also set them.
         if result.state is None:
             vars(self).pop("_optimizer", None)

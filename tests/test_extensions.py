@@ -32,7 +32,7 @@ from skneural import (
     MLPRegressor,
     MLPSoftmaxClassifier,
 )
-from skneural.engine import Network, Objective, train_minibatch
+from skneural.engine import MinibatchOptions, Network, Objective, train_minibatch
 from skneural.engine.activations import (
     ACTIVATIONS,
     Activation,
@@ -424,13 +424,15 @@ def test_clip_norm_bounds_every_step():
         params,
         X,
         y,
-        optimizer=SGD(momentum=0.0),
-        schedule=Constant(0.1),
-        batch_size=50,
-        max_iter=5,
+        options=MinibatchOptions(
+            optimizer=SGD(momentum=0.0),
+            schedule=Constant(0.1),
+            batch_size=50,
+            max_iter=5,
+            clip_norm=0.5,
+            on_epoch_end=record,
+        ),
         rng=np.random.default_rng(0),
-        clip_norm=0.5,
-        on_epoch_end=record,
     )
     assert_allclose(steps, 0.1 * 0.5)
 
@@ -508,14 +510,16 @@ def test_the_loop_uses_the_schedule_of_each_epoch():
         np.zeros(network.n_params),
         X,
         y,
-        optimizer=SGD(),
-        schedule=schedule,
-        batch_size=5,
-        max_iter=9,
+        options=MinibatchOptions(
+            optimizer=SGD(),
+            schedule=schedule,
+            batch_size=5,
+            max_iter=9,
+            tol=0,
+            n_iter_no_change=100,
+            on_epoch_end=lambda info: used.append(info.learning_rate),
+        ),
         rng=rng,
-        tol=0,
-        n_iter_no_change=100,
-        on_epoch_end=lambda info: used.append(info.learning_rate),
     )
     assert_allclose(used, [schedule(epoch) for epoch in range(9)])
 

@@ -9,9 +9,18 @@ penalty), optimizers, schedules, stopping monitors and the training loops of
 
 from .network import Network
 from .objective import Objective
-from .training import TrainingState, TrainResult, train_lbfgs, train_minibatch
+from .training import (
+    LbfgsOptions,
+    MinibatchOptions,
+    TrainingState,
+    TrainResult,
+    train_lbfgs,
+    train_minibatch,
+)
 
 __all__ = [
+    "LbfgsOptions",
+    "MinibatchOptions",
     "Network",
     "Objective",
     "TrainResult",

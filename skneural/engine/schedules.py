@@ -9,8 +9,8 @@
     [0.05, 0.1, 0.1, 0.0976]
 
 Reduce-on-plateau is not a function of the epoch; it is
-:class:`PlateauReducer`, which the training loop consults when progress
-stalls.
+:class:`~skneural.engine.stopping.PlateauReducer`, which the training loop
+consults when progress stalls.
 """
 
 import math
@@ -20,7 +20,6 @@ __all__ = [
     "Cosine",
     "Exponential",
     "InvScaling",
-    "PlateauReducer",
     "Schedule",
     "Step",
     "Warmup",
@@ -195,40 +194,3 @@ class Warmup(Schedule):
         if epoch < self.warmup_epochs:
             return self.schedule(0) * (epoch + 1) / self.warmup_epochs
         return self.schedule(epoch - self.warmup_epochs)
-
-
-class PlateauReducer:
-    """Reduce the learning rate when progress stalls (scikit-learn's ``'adaptive'``).
-
-    Parameters
-    ----------
-    factor : float, default=0.2
-        Multiplier applied at each plateau (scikit-learn divides by 5).
-    min_learning_rate : float, default=1e-6
-        Training stops at a plateau once the rate is at or below this.
-    """
-
-    def __init__(self, factor=0.2, min_learning_rate=1e-6):
-        self.factor = float(factor)
-        self.min_learning_rate = float(min_learning_rate)
-
-    def exhausted(self, learning_rate):
-        """Whether a plateau at ``learning_rate`` should stop training.
-
-        Parameters
-        ----------
-        learning_rate : float
-            Current learning rate.
-
-        Returns
-        -------
-        stop : bool
-            True when the rate cannot usefully be reduced further.
-        """
-        return learning_rate <= self.min_learning_rate
-
-    def __repr__(self):
-        return (
-            f"PlateauReducer(factor={self.factor}, "
-            f"min_learning_rate={self.min_learning_rate})"
-        )

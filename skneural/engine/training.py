@@ -1,42 +1,57 @@
-"""Training loops: mini-batch gradient descent and the L-BFGS driver.
+"""Training drivers: mini-batch gradient descent and L-BFGS.
 
-Both return a :class:`TrainResult` record and stop by value: a monitor
-answers "stalled?", an ``on_epoch_end`` callable may answer "stop", and a
-non-finite loss ends training (``diverged=True``). A mini-batch fit whose loss
-ends more than :data:`DIVERGENCE_RATIO` times above its starting value has
-diverged too, even though every value stayed finite. A diverged mini-batch fit
-returns the parameters of the epoch with the lowest training loss, never the
-last ones. Nothing here prints or warns; the caller reports.
+A driver is called as ``driver(objective, params, X, y, sample_weight,
+options=..., state=..., rows=..., rng=...)`` and returns a
+:class:`TrainResult`, whose fields mean the same for both, so that a caller
+never asks which one ran. Solver inputs that do not change during a call
+(budgets, tolerances, the optimizer, the callbacks) come in one options
+record, :class:`MinibatchOptions` or :class:`LbfgsOptions`; what must outlive
+a call so that ``partial_fit`` and ``warm_start`` can resume is a
+:class:`TrainingState` (the split of glum's ``IRLSData`` and ``IRLSState``).
 
-Solver inputs (data, objective, hyper-parameters) are arguments; what must
-outlive one call so that ``partial_fit`` and ``warm_start`` can resume is a
-:class:`TrainingState`.
+Both stop by value: a monitor answers "stalled?", an ``on_epoch_end``
+callable may answer "stop", and a non-finite loss ends training
+(``diverged=True``). A mini-batch fit whose loss ends more than
+:data:`~skneural.engine.stopping.DIVERGENCE_RATIO` times above its starting
+value has diverged too, even though every value stayed finite; it returns the
+parameters of the epoch with the lowest training loss, never the last ones
+(see :class:`~skneural.engine.stopping.DivergenceGuard`). Nothing here prints
+or warns; the caller reports.
+
+The mini-batch driver is three named steps, run by :func:`train_minibatch`:
+:func:`_set_up` (buffers and the rows' order), :func:`_run_epoch` (one step
+per batch: the hot path) and :func:`_end_epoch` (record the epoch, then
+decide whether to stop, and why). :func:`train_lbfgs` sets up a
+:class:`_LbfgsProblem`, hands it to SciPy and turns SciPy's answer into the
+same record.
 """
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from .stopping import ImprovementMonitor
+from .stopping import (
+    DIVERGENCE_RATIO,
+    DivergenceGuard,
+    ImprovementMonitor,
+    PlateauReducer,
+)
 
 __all__ = [
-    "DIVERGENCE_RATIO",
     "EpochInfo",
+    "LbfgsOptions",
+    "MinibatchOptions",
+    "TrainOptions",
     "TrainResult",
     "TrainingState",
     "train_lbfgs",
     "train_minibatch",
 ]
-
-# Adam's steps are bounded by the learning rate, so a rate far too large sends
-# the loss up by orders of magnitude without ever overflowing, and the run
-# then stalls there as if it had converged. Noise never lifts a mean epoch
-# loss this far above the loss at the starting parameters.
-DIVERGENCE_RATIO = 10.0
 
 # Overflow is how a diverging fit shows itself. The loops check every loss and
 # parameter vector and stop on a non-finite one, so NumPy's warnings on the way
@@ -69,6 +84,121 @@ class EpochInfo:
     params: np.ndarray
 
 
+@dataclass(kw_only=True)
+class TrainOptions:
+    """Inputs every driver takes: budget, tolerance, validation and callback.
+
+    Attributes
+    ----------
+    max_iter : int, default=200
+        Maximum number of epochs (L-BFGS: iterations) in this call.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored value (L-BFGS: the largest
+        projected gradient component to stop at).
+    validation_score : callable, default=None
+        ``validation_score(params) -> float`` (higher is better), recorded
+        after each epoch.
+    validation_loss : callable, default=None
+        ``validation_loss(params) -> float``, recorded after each epoch.
+    on_epoch_end : callable, default=None
+        Called with an :class:`EpochInfo` after every epoch; a true return
+        value stops training.
+    """
+
+    max_iter: int = 200
+    tol: float = 1e-4
+    validation_score: Callable | None = None
+    validation_loss: Callable | None = None
+    on_epoch_end: Callable | None = None
+
+
+@dataclass(kw_only=True)
+class MinibatchOptions(TrainOptions):
+    """Inputs of :func:`train_minibatch`: those of :class:`TrainOptions`, and more.
+
+    Attributes
+    ----------
+    max_iter : int, default=200
+        Maximum number of epochs (L-BFGS: iterations) in this call.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored value (L-BFGS: the largest
+        projected gradient component to stop at).
+    validation_score : callable, default=None
+        ``validation_score(params) -> float`` (higher is better), recorded
+        after each epoch.
+    validation_loss : callable, default=None
+        ``validation_loss(params) -> float``, recorded after each epoch.
+    on_epoch_end : callable, default=None
+        Called with an :class:`EpochInfo` after every epoch; a true return
+        value stops training.
+    optimizer : Optimizer
+        Update rule.
+    schedule : Schedule
+        Learning rate as a function of the epoch.
+    batch_size : int
+        Samples per batch; ``>= n_samples`` gives full-batch gradient descent
+        (the data are then neither shuffled nor copied), 1 pure stochastic
+        gradient descent.
+    n_iter_no_change : int or float, default=10
+        Epochs without improvement before stopping (or cutting the rate).
+    shuffle : bool, default=True
+        Shuffle the rows at each epoch.
+    plateau_reducer : PlateauReducer, default=None
+        When given, a stall cuts the learning rate instead of stopping.
+    early_stopping : bool, default=False
+        Monitor ``validation_score`` instead of the training loss, and restore
+        the parameters of the best epoch at the end.
+    clip_norm : float, default=None
+        Rescale each batch gradient to at most this Euclidean norm.
+    on_epoch_begin : callable, default=None
+        Called with the 0-based index of each epoch before it starts.
+    """
+
+    optimizer: object
+    schedule: Callable
+    batch_size: int
+    n_iter_no_change: float = 10
+    shuffle: bool = True
+    plateau_reducer: PlateauReducer | None = None
+    early_stopping: bool = False
+    clip_norm: float | None = None
+    on_epoch_begin: Callable | None = None
+
+    def __post_init__(self):
+        if self.early_stopping and self.validation_score is None:
+            raise ValueError("early_stopping needs a validation_score callable.")
+
+
+@dataclass(kw_only=True)
+class LbfgsOptions(TrainOptions):
+    """Inputs of :func:`train_lbfgs`: those of :class:`TrainOptions`, and more.
+
+    Attributes
+    ----------
+    max_iter : int, default=200
+        Maximum number of epochs (L-BFGS: iterations) in this call.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored value (L-BFGS: the largest
+        projected gradient component to stop at).
+    validation_score : callable, default=None
+        ``validation_score(params) -> float`` (higher is better), recorded
+        after each epoch.
+    validation_loss : callable, default=None
+        ``validation_loss(params) -> float``, recorded after each epoch.
+    on_epoch_end : callable, default=None
+        Called with an :class:`EpochInfo` after every epoch; a true return
+        value stops training.
+    max_fun : int, default=15000
+        Maximum number of objective evaluations.
+    ftol : float, default=None
+        Stop when the relative reduction of the objective is below ``ftol``;
+        SciPy's default when None.
+    """
+
+    max_fun: int = 15000
+    ftol: float | None = None
+
+
 @dataclass
 class TrainingState:
     """State of a mini-batch fit that a later call resumes from.
@@ -79,6 +209,8 @@ class TrainingState:
         The optimizer's state dataclass.
     monitor : ImprovementMonitor
         Convergence or early-stopping monitor.
+    guard : DivergenceGuard
+        The parameters a diverged fit falls back on.
     epoch : int
         Epochs completed in total.
     t : int
@@ -89,31 +221,21 @@ class TrainingState:
         Learning rate the next epoch will use (NaN before any call ends).
     best_params : ndarray or None
         Parameters at the best validation score.
-    finite_params : ndarray or None
-        The parameters the current (or last) epoch started from, taken at its
-        first batch with a finite loss.
-    lowest_loss : float
-        Lowest mean training loss of an epoch so far.
-    lowest_loss_params : ndarray or None
-        The parameters the epoch with ``lowest_loss`` started from; a diverged
-        fit returns them (or ``finite_params`` before any epoch has ended).
     """
 
     optimizer_state: object
     monitor: ImprovementMonitor
+    guard: DivergenceGuard
     epoch: int = 0
     t: int = 0
     learning_rate_scale: float = 1.0
     learning_rate: float = math.nan
     best_params: np.ndarray | None = None
-    finite_params: np.ndarray | None = None
-    lowest_loss: float = math.inf
-    lowest_loss_params: np.ndarray | None = None
 
 
 @dataclass
 class TrainResult:
-    """Outcome of one training call.
+    """Outcome of one training call, the same record from every driver.
 
     Attributes
     ----------
@@ -122,12 +244,22 @@ class TrainResult:
         the lowest-loss epoch's when training diverged.
     n_iter : int
         Epochs (or L-BFGS iterations) run in this call.
+    loss : float
+        Training loss to report for ``params``: the last epoch's mean loss
+        (scikit-learn's ``loss_``), or, when training diverged, ran no
+        epoch or is L-BFGS, the objective at ``params``.
     loss_curve : list of float
         Training objective after each epoch or iteration of this call.
     validation_scores : list of float
         Validation score after each epoch of this call (empty without one).
     validation_loss_curve : list of float
         Validation objective after each epoch of this call (empty without one).
+    best_loss : float or None
+        Lowest training loss the stopping rule has seen (over every call that
+        the state resumes); None when it monitored a validation score.
+    best_validation_score : float or None
+        Best validation score the stopping rule has seen, when it monitored
+        one (early stopping); None otherwise.
     converged : bool
         Whether a stopping criterion was met before the iteration limit.
     diverged : bool
@@ -135,21 +267,27 @@ class TrainResult:
     message : str
         Why training stopped.
     state : TrainingState or None
-        State to resume from (mini-batch training only).
+        State to resume from (None for L-BFGS, which does not resume).
     n_fun : int
         Objective evaluations (L-BFGS), or batches processed.
+    n_samples_seen : int
+        Samples the objective was evaluated on in this call.
     """
 
     params: np.ndarray
     n_iter: int
+    loss: float = math.nan
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
     validation_loss_curve: list = field(default_factory=list)
+    best_loss: float | None = None
+    best_validation_score: float | None = None
     converged: bool = False
     diverged: bool = False
     message: str = ""
     state: TrainingState | None = None
     n_fun: int = 0
+    n_samples_seen: int = 0
 
 
 def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
@@ -201,42 +339,41 @@ def _batches(X, y, sample_weight, batch_size, order, workspace, buffers):
         yield X_batch, y_batch, sw_batch
 
 
+@dataclass
+class _Run:
+    """What one call of :func:`train_minibatch` works with, made by :func:`_set_up`."""
+
+    objective: object
+    params: np.ndarray
+    data: tuple
+    options: MinibatchOptions
+    state: TrainingState
+    result: TrainResult
+    rng: np.random.Generator
+    rows: np.ndarray | None
+    n_samples: int
+    batch_size: int
+    shuffled: bool
+    order: np.ndarray | None
+    workspace: object
+    buffers: tuple
+    grad: np.ndarray
+    dropout_rng: np.random.Generator | None
+    start_params: np.ndarray | None
+    first_loss: float | None = None
+
+
 @_quiet_overflow
 def train_minibatch(
-    objective,
-    params,
-    X,
-    y,
-    sample_weight=None,
-    *,
-    optimizer,
-    schedule,
-    batch_size,
-    max_iter,
-    rng,
-    tol=1e-4,
-    n_iter_no_change=10,
-    shuffle=True,
-    plateau_reducer=None,
-    validation_score=None,
-    validation_loss=None,
-    early_stopping=False,
-    state=None,
-    clip_norm=None,
-    on_epoch_begin=None,
-    on_epoch_end=None,
-    rows=None,
+    objective, params, X, y, sample_weight=None, *, options, rng, state=None, rows=None
 ):
-    """Mini-batch gradient descent for ``max_iter`` epochs or until convergence.
-
-    ``batch_size >= n_samples`` gives full-batch gradient descent (the data are
-    then neither shuffled nor copied, unless ``rows`` selects a subset),
-    ``batch_size=1`` pure stochastic gradient descent.
+    """Mini-batch gradient descent for ``options.max_iter`` epochs or until convergence.
 
     Training diverges (``diverged=True``) when a loss or parameter becomes
     non-finite, which stops it at once, or, for ``max_iter > 1``, when the last
-    epoch's loss ends more than :data:`DIVERGENCE_RATIO` times above the loss
-    at the starting parameters. A diverged fit returns the parameters that the
+    epoch's loss ends more than
+    :data:`~skneural.engine.stopping.DIVERGENCE_RATIO` times above the loss at
+    the starting parameters. A diverged fit returns the parameters that the
     epoch with the lowest mean training loss started from (an epoch's loss is
     measured along its steps from them; exactly at them in full batch), or
     with early stopping those of the best finite validation score, and
@@ -254,41 +391,12 @@ def train_minibatch(
         Encoded targets.
     sample_weight : ndarray of shape (n_samples,), default=None
         Sample weights.
-    optimizer : Optimizer
-        Update rule.
-    schedule : Schedule
-        Learning rate as a function of the epoch.
-    batch_size : int
-        Samples per batch.
-    max_iter : int
-        Maximum number of epochs in this call.
+    options : MinibatchOptions
+        Optimizer, schedule, batch size, budget, stopping rule and callbacks.
     rng : numpy.random.Generator
-        Source of the shuffling.
-    tol : float, default=1e-4
-        Minimum improvement of the monitored value.
-    n_iter_no_change : int or float, default=10
-        Epochs without improvement before stopping (or cutting the rate).
-    shuffle : bool, default=True
-        Shuffle the rows at each epoch.
-    plateau_reducer : PlateauReducer, default=None
-        When given, a stall cuts the learning rate instead of stopping.
-    validation_score : callable, default=None
-        ``validation_score(params) -> float`` (higher is better), recorded
-        after each epoch.
-    validation_loss : callable, default=None
-        ``validation_loss(params) -> float``, recorded after each epoch.
-    early_stopping : bool, default=False
-        Monitor ``validation_score`` instead of the training loss, and restore
-        the parameters of the best epoch at the end.
+        Source of the shuffling and of the dropout masks.
     state : TrainingState, default=None
         State of an earlier call to resume from; a fresh one when None.
-    clip_norm : float, default=None
-        Rescale each batch gradient to at most this Euclidean norm.
-    on_epoch_begin : callable, default=None
-        Called with the 0-based index of each epoch before it starts.
-    on_epoch_end : callable, default=None
-        Called with an :class:`EpochInfo` after every epoch; a true return
-        value stops training.
     rows : ndarray of int, default=None
         Indices of the rows of ``X``, ``y`` and ``sample_weight`` to train on,
         all of them when None. Batches are gathered through them, so training
@@ -300,28 +408,57 @@ def train_minibatch(
     result : TrainResult
         Parameters, curves, flags and the state to resume from.
     """
-    if early_stopping and validation_score is None:
-        raise ValueError("early_stopping needs a validation_score callable.")
+    run = _set_up(objective, params, (X, y, sample_weight), options, state, rng, rows)
+    state, result = run.state, run.result
+    learning_rate = math.nan
+    for _ in range(options.max_iter):
+        # A Python float keeps float32 updates in float32 (see optimizers).
+        learning_rate = float(options.schedule(state.epoch) * state.learning_rate_scale)
+        if options.on_epoch_begin is not None:
+            options.on_epoch_begin(state.epoch)
+        epoch = _run_epoch(run, learning_rate)
+        if epoch is None:
+            result.diverged = True
+            result.message = (
+                f"The training loss became non-finite at epoch {state.epoch + 1} with "
+                f"learning rate {learning_rate:g}."
+            )
+            break
+        stop = _end_epoch(run, *epoch, learning_rate)
+        if stop is not None:
+            result.converged = True
+            result.message = stop
+            break
+    else:
+        result.message = f"Maximum iterations ({options.max_iter}) reached."
+    _check_rise(run, learning_rate)
+    state.learning_rate = float(
+        options.schedule(state.epoch) * state.learning_rate_scale
+    )
+    _restore_best(run)
+    _summarise(run)
+    return result
+
+
+def _set_up(objective, params, data, options, state, rng, rows):
+    """Make the buffers, the order of the rows and the state of a call."""
+    X, y, sample_weight = data
     n_samples = X.shape[0] if rows is None else len(rows)
-    batch_size = max(1, min(int(batch_size), n_samples))
+    batch_size = max(1, min(int(options.batch_size), n_samples))
     if state is None:
         state = TrainingState(
-            optimizer_state=optimizer.init(params),
+            optimizer_state=options.optimizer.init(params),
             monitor=ImprovementMonitor(
-                tol, n_iter_no_change, greater_is_better=early_stopping
+                options.tol,
+                options.n_iter_no_change,
+                greater_is_better=options.early_stopping,
             ),
+            guard=DivergenceGuard(params),
         )
-    # Only a training pass with dropout draws masks; without dropout the
-    # generator is not passed, so the batches alone decide the gradient.
-    dropout_rng = rng if any(objective.network.dropout) else None
-    dense = not sp.issparse(X)
-    full_batch = batch_size >= n_samples
-    shuffled = shuffle and not full_batch
+    shuffled = options.shuffle and batch_size < n_samples
     # Rows are gathered when shuffled or when training on a subset.
     gathered = shuffled or rows is not None
-    workspace = objective.network.workspace(
-        batch_size, params.dtype, X.shape[1] if dense and gathered else None
-    )
+    dense = not sp.issparse(X)
     buffers = (None, None, None)
     if gathered:
         buffers = (
@@ -333,163 +470,163 @@ def train_minibatch(
             if sample_weight is None
             else np.empty(batch_size, sample_weight.dtype),
         )
-    grad = np.empty_like(params)
-    order = None
-    if gathered:
-        order = np.arange(n_samples) if rows is None else np.array(rows)
-    if state.finite_params is None:
-        state.finite_params = params.copy()
-    result = TrainResult(params=params, n_iter=0, state=state)
-    # The divergence check compares the last epoch's loss with the loss at the
-    # starting parameters, which costs a forward pass over the data (7% of a
-    # 5-epoch fit). The first batch's loss is taken at those parameters for
-    # free, so the pass is made only when the last epoch ends above it: a fit
-    # whose loss fell below its first batch's has not risen tenfold unless
-    # that batch's loss was ten times the data's.
-    start_params = params.copy() if max_iter > 1 else None
-    first_loss = None
+    return _Run(
+        objective=objective,
+        params=params,
+        data=data,
+        options=options,
+        state=state,
+        result=TrainResult(params=params, n_iter=0, state=state),
+        rng=rng,
+        rows=rows,
+        n_samples=n_samples,
+        batch_size=batch_size,
+        shuffled=shuffled,
+        order=(np.arange(n_samples) if rows is None else np.array(rows))
+        if gathered
+        else None,
+        workspace=objective.network.workspace(
+            batch_size, params.dtype, X.shape[1] if dense and gathered else None
+        ),
+        buffers=buffers,
+        grad=np.empty_like(params),
+        # Only a training pass with dropout draws masks; without dropout the
+        # generator is not passed, so the batches alone decide the gradient.
+        dropout_rng=rng if any(objective.network.dropout) else None,
+        # The rise check compares the last epoch's loss with the loss here.
+        start_params=params.copy() if options.max_iter > 1 else None,
+    )
+
+
+def _run_epoch(run, learning_rate):
+    """Take one step per batch; return ``(mean loss, rows)``, or None on overflow."""
+    if run.shuffled:
+        run.rng.shuffle(run.order)
     # Bound once: a small batch's step is ~40 NumPy calls of a microsecond,
     # and every attribute look-up in this loop adds to them.
-    loss_and_grad, update = objective.loss_and_grad, optimizer.update
-
-    for _ in range(max_iter):
-        # A Python float keeps float32 updates in float32 (see optimizers).
-        learning_rate = float(schedule(state.epoch) * state.learning_rate_scale)
-        if on_epoch_begin is not None:
-            on_epoch_begin(state.epoch)
-        if shuffled:
-            rng.shuffle(order)
-        first_batch = True
-        accumulated = 0.0
-        n_rows = 0
-        optimizer_state = state.optimizer_state
-        for X_batch, y_batch, sw_batch in _batches(
-            X, y, sample_weight, batch_size, order, workspace, buffers
-        ):
-            if sw_batch is not None and not sw_batch.any():
-                # A batch that weighs nothing has no gradient, and a 0 / 0 mean.
-                continue
-            batch_loss, _ = loss_and_grad(
-                params,
-                X_batch,
-                y_batch,
-                sw_batch,
-                grad=grad,
-                workspace=workspace,
-                rng=dropout_rng,
-            )
-            if not math.isfinite(batch_loss):
-                result.diverged = True
-                break
-            if first_batch:
-                # Not at the epoch's start: after a step that overflows the
-                # loss, the start of the next epoch holds unusable parameters.
-                np.copyto(state.finite_params, params)
-                first_batch = False
-            if first_loss is None:
-                first_loss = batch_loss
-            batch_rows = X_batch.shape[0]
-            accumulated += batch_loss * batch_rows
-            n_rows += batch_rows
-            if clip_norm is not None:
-                norm = math.sqrt(float(grad @ grad))
-                if norm > clip_norm:
-                    grad *= clip_norm / norm
-            if objective.l1:
-                weight_sum = batch_rows if sw_batch is None else sw_batch.sum()
-                optimizer.proximal_update(
-                    params,
-                    grad,
-                    optimizer_state,
-                    learning_rate,
-                    functools.partial(objective.proximal_step, weight_sum=weight_sum),
-                )
-            else:
-                update(params, grad, optimizer_state, learning_rate)
-            result.n_fun += 1
-        if result.diverged or not np.isfinite(params).all():
-            result.diverged = True
-            result.message = (
-                f"The training loss became non-finite at epoch {state.epoch + 1} with "
-                f"learning rate {learning_rate:g}."
-            )
-            break
-
-        epoch_loss = accumulated / max(n_rows, 1)
-        if n_rows and epoch_loss < state.lowest_loss:
-            state.lowest_loss = epoch_loss
-            if state.lowest_loss_params is None:
-                state.lowest_loss_params = state.finite_params.copy()
-            # finite_params holds the epoch's starting parameters; trading the
-            # two buffers keeps them without a copy (the next epoch refills it).
-            state.lowest_loss_params, state.finite_params = (
-                state.finite_params,
-                state.lowest_loss_params,
-            )
-        state.epoch += 1
-        state.t += n_samples
-        result.n_iter += 1
-        result.loss_curve.append(epoch_loss)
-        score = None
-        if validation_loss is not None:
-            result.validation_loss_curve.append(float(validation_loss(params)))
-        if validation_score is not None:
-            score = float(validation_score(params))
-            result.validation_scores.append(score)
-        if not early_stopping:
-            state.monitor.update(epoch_loss)
-        elif state.monitor.update(score) or state.best_params is None:
-            state.best_params = params.copy()
-
-        if on_epoch_end is not None and on_epoch_end(
-            EpochInfo(state.epoch, epoch_loss, score, learning_rate, params)
-        ):
-            result.converged = True
-            result.message = "Stopped by on_epoch_end."
-            break
-        if state.monitor.stalled:
-            what = "Validation score" if early_stopping else "Training loss"
-            stall = (
-                f"{what} did not improve more than tol={tol:g} for "
-                f"{n_iter_no_change} consecutive epochs."
-            )
-            if plateau_reducer is not None and not plateau_reducer.exhausted(
-                learning_rate
-            ):
-                state.learning_rate_scale *= plateau_reducer.factor
-                state.monitor.reset()
-                continue
-            result.converged = True
-            result.message = stall
-            break
-    else:
-        result.message = f"Maximum iterations ({max_iter}) reached."
-
-    start_loss = None
-    if (
-        start_params is not None
-        and not result.diverged
-        and result.loss_curve
-        and result.loss_curve[-1] > first_loss
+    params, grad = run.params, run.grad
+    workspace, dropout_rng = run.workspace, run.dropout_rng
+    objective, clip_norm = run.objective, run.options.clip_norm
+    loss_and_grad, update = objective.loss_and_grad, run.options.optimizer.update
+    optimizer_state, result = run.state.optimizer_state, run.result
+    first_batch = True
+    accumulated = 0.0
+    n_rows = 0
+    X, y, sample_weight = run.data
+    for X_batch, y_batch, sw_batch in _batches(
+        X, y, sample_weight, run.batch_size, run.order, workspace, run.buffers
     ):
-        start_loss = objective.loss(start_params, X, y, sample_weight, rows=rows)
-        if dropout_rng is not None:
-            # Dropout lifts the training loss above the loss without it.
-            start_loss = max(start_loss, first_loss)
-    if start_loss is not None and result.loss_curve[-1] > DIVERGENCE_RATIO * start_loss:
+        if sw_batch is not None and not sw_batch.any():
+            # A batch that weighs nothing has no gradient, and a 0 / 0 mean.
+            continue
+        batch_loss, _ = loss_and_grad(
+            params,
+            X_batch,
+            y_batch,
+            sw_batch,
+            grad=grad,
+            workspace=workspace,
+            rng=dropout_rng,
+        )
+        if not math.isfinite(batch_loss):
+            return None
+        if first_batch:
+            run.state.guard.start_epoch(params)
+            if run.first_loss is None:
+                run.first_loss = batch_loss
+            first_batch = False
+        batch_rows = X_batch.shape[0]
+        accumulated += batch_loss * batch_rows
+        n_rows += batch_rows
+        if clip_norm is not None:
+            norm = math.sqrt(float(grad @ grad))
+            if norm > clip_norm:
+                grad *= clip_norm / norm
+        if objective.l1:
+            _proximal_update(run, optimizer_state, learning_rate, sw_batch, batch_rows)
+        else:
+            update(params, grad, optimizer_state, learning_rate)
+        result.n_fun += 1
+    if not np.isfinite(params).all():
+        return None
+    return accumulated / max(n_rows, 1), n_rows
+
+
+def _proximal_update(run, optimizer_state, learning_rate, sw_batch, batch_rows):
+    """Take a step on the smooth part of the objective, then L1's proximal step."""
+    weight_sum = batch_rows if sw_batch is None else sw_batch.sum()
+    run.options.optimizer.proximal_update(
+        run.params,
+        run.grad,
+        optimizer_state,
+        learning_rate,
+        functools.partial(run.objective.proximal_step, weight_sum=weight_sum),
+    )
+
+
+def _end_epoch(run, epoch_loss, n_rows, learning_rate):
+    """Record an epoch, then decide: return why training stops, or None."""
+    state, result, options, params = run.state, run.result, run.options, run.params
+    if n_rows:
+        state.guard.end_epoch(epoch_loss)
+    state.epoch += 1
+    state.t += run.n_samples
+    result.n_iter += 1
+    result.loss_curve.append(epoch_loss)
+    score = None
+    if options.validation_loss is not None:
+        result.validation_loss_curve.append(float(options.validation_loss(params)))
+    if options.validation_score is not None:
+        score = float(options.validation_score(params))
+        result.validation_scores.append(score)
+    if not options.early_stopping:
+        state.monitor.update(epoch_loss)
+    elif state.monitor.update(score) or state.best_params is None:
+        state.best_params = params.copy()
+
+    if options.on_epoch_end is not None and options.on_epoch_end(
+        EpochInfo(state.epoch, epoch_loss, score, learning_rate, params)
+    ):
+        return "Stopped by on_epoch_end."
+    if not state.monitor.stalled:
+        return None
+    reducer = options.plateau_reducer
+    if reducer is not None and not reducer.exhausted(learning_rate):
+        state.learning_rate_scale *= reducer.factor
+        state.monitor.reset()
+        return None
+    what = "Validation score" if options.early_stopping else "Training loss"
+    return (
+        f"{what} did not improve more than tol={options.tol:g} for "
+        f"{options.n_iter_no_change} consecutive epochs."
+    )
+
+
+def _check_rise(run, learning_rate):
+    """Call the fit diverged if its loss rose tenfold without overflowing."""
+    result = run.result
+    if run.start_params is None or result.diverged or not result.loss_curve:
+        return
+
+    def start_loss():
+        X, y, sample_weight = run.data
+        loss = run.objective.loss(run.start_params, X, y, sample_weight, rows=run.rows)
+        # Dropout lifts the training loss above the loss without it.
+        return loss if run.dropout_rng is None else max(loss, run.first_loss)
+
+    last = result.loss_curve[-1]
+    start = DivergenceGuard.rise(last, run.first_loss, start_loss)
+    if start is not None:
         result.converged = False
         result.diverged = True
         result.message = (
-            f"The training loss rose from {start_loss:.3g} to "
-            f"{result.loss_curve[-1]:.3g}, more than {DIVERGENCE_RATIO:g} times its "
-            f"starting value, with learning rate {learning_rate:g}."
+            f"The training loss rose from {start:.3g} to {last:.3g}, more than "
+            f"{DIVERGENCE_RATIO:g} times its starting value, with learning rate "
+            f"{learning_rate:g}."
         )
-    state.learning_rate = float(schedule(state.epoch) * state.learning_rate_scale)
-    _restore_best(params, state, optimizer, result, early_stopping)
-    return result
 
 
-def _restore_best(params, state, optimizer, result, early_stopping):
+def _restore_best(run):
     """End on the best parameters: by validation score, else by training loss.
 
     Early stopping returns the parameters of the best validation score, as
@@ -497,25 +634,101 @@ def _restore_best(params, state, optimizer, result, early_stopping):
     epoch with the lowest training loss started from. Any other fit keeps its
     last parameters.
     """
-    validated = early_stopping and state.best_params is not None
+    state, result, params = run.state, run.result, run.params
+    validated = run.options.early_stopping and state.best_params is not None
     if validated and (not result.diverged or math.isfinite(state.monitor.best)):
         np.copyto(params, state.best_params)
         kept = "The parameters with the best validation score were kept."
     elif not result.diverged:
         return
-    elif state.lowest_loss_params is None:
-        # No epoch has ended: the one that diverged started from finite_params.
-        np.copyto(params, state.finite_params)
-        kept = "The parameters it started from were kept."
     else:
-        np.copyto(params, state.lowest_loss_params)
-        kept = (
-            "The parameters of the epoch with the lowest training loss "
-            f"({state.lowest_loss:.3g}) were kept."
-        )
+        kept = state.guard.restore(params)
     if result.diverged:
-        state.optimizer_state = optimizer.init(params)
+        state.optimizer_state = run.options.optimizer.init(params)
         result.message = f"{result.message} {kept}"
+
+
+def _summarise(run):
+    """Fill the fields every driver's result shares: loss, bests, samples seen."""
+    result, monitor = run.result, run.state.monitor
+    if result.diverged or not result.loss_curve:
+        X, y, sample_weight = run.data
+        result.loss = run.objective.loss(
+            result.params, X, y, sample_weight, rows=run.rows
+        )
+    else:
+        result.loss = result.loss_curve[-1]
+    if run.options.early_stopping and result.validation_scores:
+        result.best_validation_score = monitor.best
+    else:
+        result.best_loss = monitor.best
+    result.n_samples_seen = result.n_iter * run.n_samples
+
+
+class _LbfgsProblem:
+    """The objective as L-BFGS-B sees it: float64, and with L1 split in two.
+
+    An L1 penalty is handled exactly rather than by a sub-gradient: the
+    weights are split as ``W = P - N`` with ``P, N >= 0`` under L-BFGS-B's
+    bounds, where ``||W||_1`` becomes the linear ``sum(P + N)``.
+    """
+
+    def __init__(self, objective, params, X, y, sample_weight):
+        self.objective = objective
+        self.data = (X, y, sample_weight)
+        self.n_coef = objective.network.n_coef
+        self.split_l1 = objective.l1 > 0
+        self.workspace = objective.network.workspace(X.shape[0], params.dtype)
+        self.grad = np.empty_like(params)
+        self.work_params = np.empty_like(params)
+        weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        self.l1_slope = objective.l1 / weight_sum
+
+    def to_params(self, z):
+        """Return the network's parameters at L-BFGS-B's point ``z`` (a buffer)."""
+        n_coef, work_params = self.n_coef, self.work_params
+        if self.split_l1:
+            # z = [P, N, intercepts] and W = P - N.
+            np.subtract(z[:n_coef], z[n_coef : 2 * n_coef], out=work_params[:n_coef])
+            work_params[n_coef:] = z[2 * n_coef :]
+        else:
+            np.copyto(work_params, z, casting="unsafe")
+        return work_params
+
+    def __call__(self, z):
+        """Return the objective and its float64 gradient at ``z``."""
+        n_coef, grad = self.n_coef, self.grad
+        # L-BFGS-B works in float64; the network keeps the data's dtype.
+        loss, _ = self.objective.loss_and_grad(
+            self.to_params(z), *self.data, grad=grad, workspace=self.workspace
+        )
+        if not math.isfinite(loss):
+            # An infinite value makes the line search back off instead of failing.
+            return math.inf, np.zeros(z.shape)
+        if not self.split_l1:
+            return loss, grad.astype(np.float64)
+        # The objective counts |W| = |P - N|; on the split it is sum(P + N), which
+        # exceeds it by 2 min(P, N) and equals it at any optimum.
+        loss += self.l1_slope * float(
+            np.minimum(z[:n_coef], z[n_coef : 2 * n_coef]).sum() * 2
+        )
+        coef_grad = grad[:n_coef].astype(np.float64)
+        return loss, np.concatenate(
+            [coef_grad + self.l1_slope, self.l1_slope - coef_grad, grad[n_coef:]]
+        )
+
+    def start(self, params):
+        """Return L-BFGS-B's starting point and bounds for ``params``."""
+        start = params.astype(np.float64)
+        if not self.split_l1:
+            return start, None
+        n_coef = self.n_coef
+        weights = start[:n_coef]
+        start = np.concatenate(
+            [np.maximum(weights, 0), np.maximum(-weights, 0), start[n_coef:]]
+        )
+        bounds = [(0, None)] * (2 * n_coef) + [(None, None)] * (len(params) - n_coef)
+        return start, bounds
 
 
 @_quiet_overflow
@@ -526,19 +739,15 @@ def train_lbfgs(
     y,
     sample_weight=None,
     *,
-    max_iter=200,
-    max_fun=15000,
-    tol=1e-4,
-    ftol=None,
-    validation_score=None,
-    validation_loss=None,
-    on_epoch_end=None,
+    options,
+    rng=None,
+    state=None,
+    rows=None,
 ):
     """Minimise the objective over the full data with ``scipy.optimize``'s L-BFGS-B.
 
-    An L1 penalty is handled exactly rather than by a sub-gradient: the
-    weights are split as ``W = P - N`` with ``P, N >= 0`` under L-BFGS-B's
-    bounds, where ``||W||_1`` becomes the linear ``sum(P + N)``.
+    An L1 penalty is handled exactly rather than by a sub-gradient (see
+    :class:`_LbfgsProblem`).
 
     Parameters
     ----------
@@ -552,112 +761,83 @@ def train_lbfgs(
         Encoded targets.
     sample_weight : ndarray of shape (n_samples,), default=None
         Sample weights.
-    max_iter : int, default=200
-        Maximum number of iterations.
-    max_fun : int, default=15000
-        Maximum number of objective evaluations.
-    tol : float, default=1e-4
-        Stop when the largest projected gradient component is below ``tol``.
-    ftol : float, default=None
-        Stop when the relative reduction of the objective is below ``ftol``;
-        SciPy's default when None.
-    validation_score : callable, default=None
-        ``validation_score(params) -> float``, recorded after each iteration.
-    validation_loss : callable, default=None
-        ``validation_loss(params) -> float``, recorded after each iteration.
-    on_epoch_end : callable, default=None
-        Called with an :class:`EpochInfo` after every iteration; a true return
-        value stops training.
+    options : LbfgsOptions
+        Budgets, tolerances, validation and callback.
+    rng : numpy.random.Generator, default=None
+        Not used: L-BFGS draws nothing. Every driver takes it, so that a
+        caller calls them alike.
+    state : TrainingState, default=None
+        Not used: L-BFGS keeps nothing between calls and restarts from
+        ``params`` (as scikit-learn's ``warm_start`` does with it).
+    rows : None, default=None
+        L-BFGS trains on every row of ``X``; a subset is an error.
 
     Returns
     -------
     result : TrainResult
         ``loss_curve`` holds the objective after each iteration.
     """
-    dtype = params.dtype
-    n_coef = objective.network.n_coef
-    split_l1 = objective.l1 > 0
-    workspace = objective.network.workspace(X.shape[0], dtype)
-    grad = np.empty_like(params)
-    work_params = np.empty_like(params)
-    weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-    l1_slope = objective.l1 / weight_sum
-
-    def to_params(z):
-        if split_l1:
-            # z = [P, N, intercepts] and W = P - N.
-            np.subtract(z[:n_coef], z[n_coef : 2 * n_coef], out=work_params[:n_coef])
-            work_params[n_coef:] = z[2 * n_coef :]
-        else:
-            np.copyto(work_params, z, casting="unsafe")
-        return work_params
-
-    def fun(z):
-        # L-BFGS-B works in float64; the network keeps the data's dtype.
-        loss, _ = objective.loss_and_grad(
-            to_params(z), X, y, sample_weight, grad=grad, workspace=workspace
+    if rows is not None:
+        raise ValueError(
+            "train_lbfgs trains on every row of X; pass the subset as X instead "
+            "of rows."
         )
-        if not math.isfinite(loss):
-            # An infinite value makes the line search back off instead of failing.
-            return math.inf, np.zeros(z.shape)
-        if not split_l1:
-            return loss, grad.astype(np.float64)
-        # The objective counts |W| = |P - N|; on the split it is sum(P + N), which
-        # exceeds it by 2 min(P, N) and equals it at any optimum.
-        loss += l1_slope * float(
-            np.minimum(z[:n_coef], z[n_coef : 2 * n_coef]).sum() * 2
-        )
-        coef_grad = grad[:n_coef].astype(np.float64)
-        return loss, np.concatenate(
-            [coef_grad + l1_slope, l1_slope - coef_grad, grad[n_coef:]]
-        )
-
+    problem = _LbfgsProblem(objective, params, X, y, sample_weight)
     result = TrainResult(params=params.copy(), n_iter=0)
-
-    def callback(intermediate_result):
-        current = to_params(intermediate_result.x)
-        result.loss_curve.append(float(intermediate_result.fun))
-        score = None
-        if validation_score is not None:
-            score = float(validation_score(current))
-            result.validation_scores.append(score)
-        if validation_loss is not None:
-            result.validation_loss_curve.append(float(validation_loss(current)))
-        if on_epoch_end is not None and on_epoch_end(
-            EpochInfo(
-                len(result.loss_curve),
-                float(intermediate_result.fun),
-                score,
-                math.nan,
-                current,
-            )
-        ):
-            raise StopIteration
-
-    options = {"maxiter": max_iter, "maxfun": max_fun, "gtol": tol}
-    if ftol is not None:
-        options["ftol"] = ftol
-    start = params.astype(np.float64)
-    bounds = None
-    if split_l1:
-        weights = start[:n_coef]
-        start = np.concatenate(
-            [np.maximum(weights, 0), np.maximum(-weights, 0), start[n_coef:]]
-        )
-        bounds = [(0, None)] * (2 * n_coef) + [(None, None)] * (len(params) - n_coef)
+    scipy_options = {
+        "maxiter": options.max_iter,
+        "maxfun": options.max_fun,
+        "gtol": options.tol,
+    }
+    if options.ftol is not None:
+        scipy_options["ftol"] = options.ftol
+    start, bounds = problem.start(params)
     solution = scipy.optimize.minimize(
-        fun,
+        problem,
         start,
         method="L-BFGS-B",
         jac=True,
         bounds=bounds,
-        options=options,
-        callback=callback,
+        options=scipy_options,
+        callback=functools.partial(_lbfgs_iteration, problem, options, result),
     )
+    _lbfgs_outcome(problem, solution, result)
+    # Freed before the pass over the data below, which would otherwise hold
+    # its own temporaries beside the problem's full-data workspace.
+    del problem, solution
+    result.loss = objective.loss(result.params, X, y, sample_weight)
+    result.best_loss = result.loss
+    return result
+
+
+def _lbfgs_iteration(problem, options, result, intermediate_result):
+    """Record one L-BFGS iteration; stop SciPy when ``on_epoch_end`` says so."""
+    current = problem.to_params(intermediate_result.x)
+    result.loss_curve.append(float(intermediate_result.fun))
+    score = None
+    if options.validation_score is not None:
+        score = float(options.validation_score(current))
+        result.validation_scores.append(score)
+    if options.validation_loss is not None:
+        result.validation_loss_curve.append(float(options.validation_loss(current)))
+    if options.on_epoch_end is not None and options.on_epoch_end(
+        EpochInfo(
+            len(result.loss_curve),
+            float(intermediate_result.fun),
+            score,
+            math.nan,
+            current,
+        )
+    ):
+        raise StopIteration
+
+
+def _lbfgs_outcome(problem, solution, result):
+    """Copy SciPy's answer into ``result``, keeping the start if it is not finite."""
     result.n_iter = int(solution.nit)
     result.n_fun = int(solution.nfev)
     result.message = str(solution.message)
-    final = to_params(solution.x)
+    final = problem.to_params(solution.x)
     if np.isfinite(final).all() and math.isfinite(solution.fun):
         result.params = final.copy()
         result.converged = solution.status == 0 or solution.status == 99
@@ -666,4 +846,4 @@ def train_lbfgs(
         result.message = "L-BFGS produced non-finite parameters; initial ones kept."
     if solution.status == 99:
         result.message = "Stopped by on_epoch_end."
-    return result
+    result.n_samples_seen = result.n_fun * problem.data[0].shape[0]

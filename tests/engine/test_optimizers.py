@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skneural.engine import Network, Objective, train_minibatch
+from skneural.engine import MinibatchOptions, Network, Objective, train_minibatch
 from skneural.engine.optimizers import OPTIMIZERS, SGD, Adagrad, Adam, AdamW, RMSprop
 from skneural.engine.schedules import Constant
 
@@ -236,13 +236,15 @@ def test_proximal_training_reaches_the_lasso_minimiser(optimizer, learning_rate)
         np.zeros(network.n_params),
         X,
         y,
-        optimizer=optimizer,
-        schedule=Constant(learning_rate),
-        batch_size=X.shape[0],
-        max_iter=1000,
+        options=MinibatchOptions(
+            optimizer=optimizer,
+            schedule=Constant(learning_rate),
+            batch_size=X.shape[0],
+            max_iter=1000,
+            tol=0.0,
+            n_iter_no_change=math.inf,
+        ),
         rng=np.random.default_rng(0),
-        tol=0.0,
-        n_iter_no_change=math.inf,
     )
     weights = network.coefs(result.params)[0].ravel()
     assert_array_equal(weights == 0, coef == 0)

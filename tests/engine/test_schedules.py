@@ -10,11 +10,11 @@ from skneural.engine.schedules import (
     Cosine,
     Exponential,
     InvScaling,
-    PlateauReducer,
     Schedule,
     Step,
     Warmup,
 )
+from skneural.engine.stopping import PlateauReducer
 
 TABLES = [
     (Constant(0.1), [0.1, 0.1, 0.1, 0.1]),
