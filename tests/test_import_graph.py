@@ -1,11 +1,11 @@
 """The dependency rules of the style guide, checked on the sources and at run time.
 
 - ``skneural.engine`` never imports scikit-learn, nor the estimator layer.
-- The leaf modules (``kernels``, ``registry``, ``activations``, ``losses``,
-  ``initializers``, ``schedules``, ``optimizers``) import no other skneural
-  module, except ``kernels`` into ``activations``, ``losses`` and
-  ``optimizers``, ``registry`` into ``activations`` and ``losses``, and
-  ``activations`` into ``losses``.
+- The leaf modules (``kernels``, ``registry``, ``value``, ``activations``,
+  ``losses``, ``initializers``, ``schedules``, ``optimizers``) import no other
+  skneural module, except ``kernels`` into ``activations``, ``losses`` and
+  ``optimizers``, ``registry`` into ``activations`` and ``losses``, ``value``
+  into the five modules of value objects, and ``activations`` into ``losses``.
 - Above them, ``hashing`` -> ``dropout`` -> ``network`` -> ``objective`` ->
   ``stopping`` -> ``training``: a module imports only modules before it.
 - Only ``skneural/_compat.py`` imports private scikit-learn API.
@@ -28,11 +28,12 @@ ENGINE = PACKAGE / "engine"
 LEAVES = {
     "kernels": set(),
     "registry": set(),
-    "activations": {"kernels", "registry"},
-    "losses": {"activations", "kernels", "registry"},
-    "initializers": set(),
-    "schedules": set(),
-    "optimizers": {"kernels"},
+    "value": set(),
+    "activations": {"kernels", "registry", "value"},
+    "losses": {"activations", "kernels", "registry", "value"},
+    "initializers": {"value"},
+    "schedules": {"value"},
+    "optimizers": {"kernels", "value"},
 }
 # Each engine module may import only modules earlier in this order.
 LAYERS = [
@@ -123,7 +124,12 @@ def test_no_import_points_back(stem):
 
 def test_the_import_checker_sees_imports():
     # The checks above must be able to fail.
-    assert engine_dependencies("losses") == {"activations", "kernels", "registry"}
+    assert engine_dependencies("losses") == {
+        "activations",
+        "kernels",
+        "registry",
+        "value",
+    }
     assert "stopping" in engine_dependencies("training")
     assert "sklearn.base" in imported_modules(PACKAGE / "_base.py")
 

@@ -8,6 +8,8 @@ from a single seed.
 
 import numpy as np
 
+from .value import ValueObject
+
 __all__ = [
     "INITIALIZERS",
     "Constant",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class Initializer:
+class Initializer(ValueObject):
     """Base class of a weight initialisation scheme."""
 
     name = "initializer"
@@ -53,16 +55,6 @@ class Initializer:
 
     def _draw(self, rng, fan_in, fan_out):
         raise NotImplementedError
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({params})"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self):
-        return hash((type(self), tuple(sorted(vars(self).items()))))
 
 
 class GlorotUniform(Initializer):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels import accepts, get_kernels
+from .value import ValueObject
 
 __all__ = [
     "OPTIMIZERS",
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-class Optimizer:
+class Optimizer(ValueObject):
     """Base class: hyper-parameters only; state comes from :meth:`init`."""
 
     name = "optimizer"
@@ -100,10 +101,6 @@ class Optimizer:
             f"{type(self).__name__} has no proximal_update, which a penalty "
             "without a gradient (an L1 penalty) needs."
         )
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({params})"
 
 
 @dataclass

@@ -15,6 +15,8 @@ stalls.
 
 import math
 
+from .value import ValueObject
+
 __all__ = [
     "Constant",
     "Cosine",
@@ -27,7 +29,7 @@ __all__ = [
 ]
 
 
-class Schedule:
+class Schedule(ValueObject):
     """Base class: ``schedule(epoch) -> learning rate``."""
 
     def __call__(self, epoch):
@@ -44,16 +46,6 @@ class Schedule:
             Step size.
         """
         raise NotImplementedError
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({params})"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self):
-        return hash((type(self), tuple(sorted(vars(self).items()))))
 
 
 class Constant(Schedule):
@@ -197,7 +189,7 @@ class Warmup(Schedule):
         return self.schedule(epoch - self.warmup_epochs)
 
 
-class PlateauReducer:
+class PlateauReducer(ValueObject):
     """Reduce the learning rate when progress stalls (scikit-learn's ``'adaptive'``).
 
     Parameters
@@ -226,9 +218,3 @@ class PlateauReducer:
             True when the rate cannot usefully be reduced further.
         """
         return learning_rate <= self.min_learning_rate
-
-    def __repr__(self):
-        return (
-            f"PlateauReducer(factor={self.factor}, "
-            f"min_learning_rate={self.min_learning_rate})"
-        )
