@@ -4,7 +4,7 @@
 - The leaf modules (``kernels``, ``registry``, ``value``, ``activations``,
   ``losses``, ``initializers``, ``schedules``, ``optimizers``) import no other
   skneural module, except ``kernels`` into ``activations``, ``losses`` and
-  ``optimizers``, ``registry`` into ``activations`` and ``losses``, ``value``
+  ``optimizers``, ``registry`` into the four modules with a registry, ``value``
   into the five modules of value objects, and ``activations`` into ``losses``.
 - Above them, ``hashing`` -> ``dropout`` -> ``network`` -> ``objective`` ->
   ``stopping`` -> ``training``: a module imports only modules before it.
@@ -31,9 +31,9 @@ LEAVES = {
     "value": set(),
     "activations": {"kernels", "registry", "value"},
     "losses": {"activations", "kernels", "registry", "value"},
-    "initializers": {"value"},
+    "initializers": {"registry", "value"},
     "schedules": {"value"},
-    "optimizers": {"kernels", "value"},
+    "optimizers": {"kernels", "registry", "value"},
 }
 # Each engine module may import only modules earlier in this order.
 LAYERS = [

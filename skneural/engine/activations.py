@@ -454,20 +454,7 @@ def register_activation(name, activation_class):
     ACTIVATIONS.register(name, activation_class)
 
 
-def get_activation(activation):
-    """Return an activation instance from a registry name or an instance.
-
-    Parameters
-    ----------
-    activation : str or Activation
-        A key of :data:`ACTIVATIONS` or an :class:`Activation` instance.
-
-    Returns
-    -------
-    activation : Activation
-        The activation object.
-    """
-    return ACTIVATIONS.create(activation)
+get_activation = ACTIVATIONS.getter("ACTIVATIONS", __name__)
 
 
 def identity_output(raw):

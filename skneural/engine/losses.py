@@ -397,20 +397,7 @@ LOSSES = Registry(
 )
 
 
-def get_loss(loss):
-    """Return a loss instance from a registry name or an instance.
-
-    Parameters
-    ----------
-    loss : str or Loss
-        A key of :data:`LOSSES` or a :class:`Loss` instance.
-
-    Returns
-    -------
-    loss : Loss
-        The loss object.
-    """
-    return LOSSES.create(loss)
+get_loss = LOSSES.getter("LOSSES", __name__)
 
 
 def register_loss(name, loss_class):
