@@ -7,7 +7,7 @@ opens one task per epoch so that ``ProgressBar`` and ``ScoringMonitor`` see the
 fit, and lets a callback stop it.
 """
 
-from ._compat import HAS_CALLBACK_API, has_callbacks
+from ._compat import HAS_CALLBACK_API, has_callbacks, init_callback_context
 
 
 class FitReporter:
@@ -33,7 +33,7 @@ class FitReporter:
         self._root = None
         self._task = None
         if HAS_CALLBACK_API:
-            self._root = estimator._init_callback_context(max_subtasks=max_epochs)
+            self._root = init_callback_context(estimator, max_epochs)
             self._root.call_on_fit_task_begin(estimator=estimator, **self.data)
         # A task per epoch costs ~5 us of bookkeeping, a sixth of an epoch of a
         # small MLP; it is opened only when a callback can see it.

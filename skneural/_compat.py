@@ -31,6 +31,7 @@ __all__ = [
     "_check_y",
     "_fit_context",
     "has_callbacks",
+    "init_callback_context",
     "validate_parameters",
     "with_callbacks",
 ]
@@ -69,6 +70,24 @@ def has_callbacks(estimator):
     return bool(getattr(estimator, "_skl_callbacks", None)) or hasattr(
         estimator, "_parent_callback_ctx"
     )
+
+
+def init_callback_context(estimator, max_subtasks):
+    """Open the root callback context of one call to ``estimator``'s fit.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        An estimator with scikit-learn's ``CallbackSupportMixin``.
+    max_subtasks : int
+        Most subtasks (epochs) the fit can run.
+
+    Returns
+    -------
+    context : CallbackContext
+        The root context, whose subcontexts are the epochs.
+    """
+    return estimator._init_callback_context(max_subtasks=max_subtasks)
 
 
 try:  # scikit-learn >= 1.9 has an experimental callback API.

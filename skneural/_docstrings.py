@@ -9,14 +9,23 @@ documented default cannot drift from the real one.
 import inspect
 import textwrap
 
+from .engine.activations import ACTIVATIONS
+from .engine.initializers import SYMMETRY_BREAKING
+from .engine.optimizers import OPTIMIZERS
+
+
+def _choices(names):
+    """Return the numpydoc type of a parameter that takes one of ``names``."""
+    return "{" + ", ".join(repr(name) for name in names) + "}"
+
+
 PARAMETERS = {
     "hidden_layer_sizes": (
         "array-like of shape (n_layers - 2,)",
         "The ith element is the number of units of the ith hidden layer.",
     ),
     "activation": (
-        "{'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', 'gelu', "
-        "'softplus', 'silu'}, str or Activation",
+        f"{_choices(ACTIVATIONS.builtin_names)}, str or Activation",
         "Activation of the hidden layers: ``'identity'`` (f(x) = x), "
         "``'logistic'`` (1 / (1 + exp(-x))), ``'tanh'``, ``'relu'`` "
         "(max(0, x)), ``'leaky_relu'`` (x for x > 0, 0.01 x otherwise), "
@@ -26,8 +35,7 @@ PARAMETERS = {
         "``skneural.engine.activations.LeakyReLU(negative_slope=0.1)``.",
     ),
     "weight_init": (
-        "{'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', "
-        "'normal'} or Initializer",
+        f"{_choices(SYMMETRY_BREAKING)} or Initializer",
         "Weight initialisation. ``'glorot_uniform'`` is scikit-learn's MLP "
         "scheme (bound factor 2 for logistic units, intercepts drawn too); "
         "``'he_*'`` suit ReLU-like units; ``'normal'`` is N(0, 1).",
@@ -49,7 +57,7 @@ PARAMETERS = {
         "balances by the running totals of every batch seen so far.",
     ),
     "solver": (
-        "{'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'}",
+        _choices(("lbfgs", *OPTIMIZERS.builtin_names)),
         "Optimizer. ``'lbfgs'`` is SciPy's quasi-Newton L-BFGS-B on the full "
         "data; ``'sgd'`` is mini-batch gradient descent with optional (Nesterov) "
         "momentum; ``'adam'`` is Kingma and Ba's Adam; ``'adamw'`` Adam with "

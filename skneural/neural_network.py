@@ -11,10 +11,7 @@ from ._docstrings import NETWORK_ATTRIBUTES, document
 from ._regressor import GradientDescentRegressorMixin
 from ._sklearn_private import SklearnMLPInternalsMixin
 from .engine.activations import ACTIVATIONS, Activation
-from .engine.initializers import INITIALIZERS, Initializer
-
-# Zeros suit only networks without hidden layers, which the linear models are.
-_WEIGHT_INITS = set(INITIALIZERS) - {"zeros"}
+from .engine.initializers import SYMMETRY_BREAKING, Initializer
 
 __all__ = ["MLPRegressor", "MLPSoftmaxClassifier"]
 
@@ -46,7 +43,7 @@ class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
             Hidden(str),
             Activation,
         ],
-        "weight_init": [StrOptions(_WEIGHT_INITS), Initializer],
+        "weight_init": [StrOptions(set(SYMMETRY_BREAKING)), Initializer],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
     }
 

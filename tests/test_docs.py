@@ -106,7 +106,8 @@ def test_every_guide_page_is_in_the_guide_toctree():
 
 
 def test_classifier_notes_say_what_decision_function_changes():
-    # tests/test_extensions.py checks that the tools behave as said here.
+    # tests/estimators/test_features_beyond_sklearn.py checks that the tools
+    # behave as said here.
     notes = skneural.MLPSoftmaxClassifier.__doc__.split("Notes")[1]
     notes = notes.split("References")[0]
     for tool in ("DecisionBoundaryDisplay", "'roc_auc'", "CalibratedClassifierCV"):

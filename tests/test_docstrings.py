@@ -22,6 +22,7 @@ import doctest
 import importlib
 import inspect
 import pkgutil
+import re
 from functools import cache
 
 import numpy as np
@@ -32,6 +33,7 @@ from sklearn.base import is_classifier
 from sklearn.datasets import load_iris, make_regression
 
 import skneural
+from skneural._compat import StrOptions
 from skneural.utils import all_estimators
 
 IGNORED_EVERYWHERE = {"RT02"}
@@ -219,6 +221,31 @@ def test_feature_names_in_is_documented_and_set(name, Estimator):
     estimator = Estimator(max_iter=5).fit(frame, y)
     assert public_fitted_attributes(estimator) == documented_attributes(Estimator)
     assert list(estimator.feature_names_in_) == list(frame.columns)
+
+
+@pytest.mark.parametrize(("name", "Estimator"), all_estimators())
+def test_documented_options_are_the_accepted_strings(name, Estimator):
+    # A type such as "{'lbfgs', 'sgd'} or str" lists the strings the
+    # constraints accept (the built-in names; Hidden ones are not listed).
+    documented = {
+        parameter.name: parameter.type
+        for parameter in NumpyDocString(Estimator.__doc__)["Parameters"]
+    }
+    checked = set()
+    for parameter, constraints in Estimator._parameter_constraints.items():
+        accepted = {
+            option
+            for constraint in constraints
+            if isinstance(constraint, StrOptions)
+            for option in constraint.options
+        }
+        listed = re.match(r"\{(.*?)\}", documented[parameter])
+        if listed is None:
+            continue
+        names = {name.strip().strip("'") for name in listed.group(1).split(",")}
+        assert names == accepted, parameter
+        checked.add(parameter)
+    assert {"solver", "learning_rate"} <= checked
 
 
 # ----------------------------------------------------------------- doctests

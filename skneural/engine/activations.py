@@ -16,6 +16,7 @@ from scipy.special import expit, ndtr
 
 from .kernels import accepts, get_kernels
 from .registry import Registry
+from .value import ValueObject
 
 __all__ = [
     "ACTIVATIONS",
@@ -68,7 +69,7 @@ def _zeros(like):
     return zeros
 
 
-class Activation:
+class Activation(ValueObject):
     """Base class of an element-wise activation function.
 
     Subclasses implement :meth:`forward` and :meth:`multiply_derivative`; the
@@ -182,15 +183,6 @@ class Activation:
         z = _as_float_array(z)
         a = self(z)
         return self.multiply_derivative(np.ones_like(z), z, a)
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self):
-        return hash((type(self), tuple(sorted(vars(self).items()))))
 
 
 def _as_float_array(z):
@@ -313,9 +305,6 @@ class LeakyReLU(Activation):
         delta *= slope
         return delta
 
-    def __repr__(self):
-        return f"LeakyReLU(negative_slope={self.negative_slope})"
-
 
 class ELU(Activation):
     """The exponential linear unit, ``z`` for ``z > 0``, ``alpha (e^z - 1)`` else.
@@ -347,9 +336,6 @@ class ELU(Activation):
         # For z <= 0, f'(z) = alpha e^z = f(z) + alpha.
         delta[negative] *= a[negative] + self.alpha
         return delta
-
-    def __repr__(self):
-        return f"ELU(alpha={self.alpha})"
 
 
 class Softplus(Activation):
@@ -468,20 +454,7 @@ def register_activation(name, activation_class):
     ACTIVATIONS.register(name, activation_class)
 
 
-def get_activation(activation):
-    """Return an activation instance from a registry name or an instance.
-
-    Parameters
-    ----------
-    activation : str or Activation
-        A key of :data:`ACTIVATIONS` or an :class:`Activation` instance.
-
-    Returns
-    -------
-    activation : Activation
-        The activation object.
-    """
-    return ACTIVATIONS.create(activation)
+get_activation = ACTIVATIONS.getter("ACTIVATIONS", __name__)
 
 
 def identity_output(raw):

@@ -8,6 +8,9 @@ from a single seed.
 
 import numpy as np
 
+from .registry import Registry
+from .value import ValueObject
+
 __all__ = [
     "INITIALIZERS",
     "Constant",
@@ -17,15 +20,27 @@ __all__ = [
     "HeUniform",
     "Initializer",
     "Normal",
+    "SYMMETRY_BREAKING",
     "Zeros",
     "get_initializer",
 ]
 
 
-class Initializer:
-    """Base class of a weight initialisation scheme."""
+class Initializer(ValueObject):
+    """Base class of a weight initialisation scheme.
+
+    Attributes
+    ----------
+    name : str
+        Registry key of the initializer.
+    breaks_symmetry : bool
+        False when every unit of a layer starts with the same weights, which
+        then stay equal for ever: right only for a layer without hidden units
+        after it, a linear model.
+    """
 
     name = "initializer"
+    breaks_symmetry = True
 
     def __call__(self, rng, fan_in, fan_out, dtype=np.float64):
         """Draw the weights and intercepts of one layer.
@@ -53,16 +68,6 @@ class Initializer:
 
     def _draw(self, rng, fan_in, fan_out):
         raise NotImplementedError
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({params})"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self):
-        return hash((type(self), tuple(sorted(vars(self).items()))))
 
 
 class GlorotUniform(Initializer):
@@ -151,6 +156,7 @@ class Constant(Initializer):
     """
 
     name = "constant"
+    breaks_symmetry = False
 
     def __init__(self, value=0.5):
         self.value = float(value)
@@ -159,9 +165,50 @@ class Constant(Initializer):
         return np.full((fan_in, fan_out), self.value), np.full(fan_out, self.value)
 
 
-INITIALIZERS = {
-    cls.name: cls for cls in (GlorotUniform, GlorotNormal, HeUniform, HeNormal, Normal)
-}
+class Zeros(Initializer):
+    """All weights and intercepts zero.
+
+    Right for a network without hidden layers (a linear model), whose
+    objective is convex: there is no symmetry to break, and starting at zero
+    makes the fit independent of the random seed, as in scikit-learn's linear
+    models.
+    """
+
+    name = "zeros"
+    breaks_symmetry = False
+
+    def _draw(self, rng, fan_in, fan_out):
+        return np.zeros((fan_in, fan_out)), np.zeros(fan_out)
+
+
+def _check_draw(name, initializer):
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        coef, intercept = initializer(rng, 3, 2, dtype)
+        if not (
+            coef.shape == (3, 2)
+            and intercept.shape == (2,)
+            and coef.dtype == intercept.dtype == dtype
+            and np.isfinite(coef).all()
+            and np.isfinite(intercept).all()
+        ):
+            raise ValueError(
+                f"Initializer {name!r} must draw finite arrays of shapes "
+                "(fan_in, fan_out) and (fan_out,) in the dtype asked for."
+            )
+
+
+INITIALIZERS = Registry(
+    "initializer",
+    Initializer,
+    (GlorotUniform, GlorotNormal, HeUniform, HeNormal, Normal, Zeros),
+    _check_draw,
+    parameter="weight_init",
+)
+# The names a layer with hidden units may start from.
+SYMMETRY_BREAKING = tuple(
+    name for name, cls in INITIALIZERS.items() if cls.breaks_symmetry
+)
 
 
 def get_initializer(weight_init, activation_name=None):
@@ -180,32 +227,6 @@ def get_initializer(weight_init, activation_name=None):
     initializer : Initializer
         The initializer object.
     """
-    if isinstance(weight_init, Initializer):
-        return weight_init
     if weight_init == "glorot_uniform" and activation_name == "logistic":
         return GlorotUniform(factor=2.0)
-    try:
-        return INITIALIZERS[weight_init]()
-    except KeyError:
-        raise ValueError(
-            f"Unknown weight_init {weight_init!r}; choose one of "
-            f"{sorted(INITIALIZERS)}."
-        ) from None
-
-
-class Zeros(Initializer):
-    """All weights and intercepts zero.
-
-    Right for a network without hidden layers (a linear model), whose
-    objective is convex: there is no symmetry to break, and starting at zero
-    makes the fit independent of the random seed, as in scikit-learn's linear
-    models.
-    """
-
-    name = "zeros"
-
-    def _draw(self, rng, fan_in, fan_out):
-        return np.zeros((fan_in, fan_out)), np.zeros(fan_out)
-
-
-INITIALIZERS[Zeros.name] = Zeros
+    return INITIALIZERS.create(weight_init)

@@ -18,6 +18,7 @@ from scipy.special import expit, logsumexp, xlogy
 from .activations import OUTPUT_FUNCTIONS, softmax
 from .kernels import accepts, get_kernels
 from .registry import Registry
+from .value import ValueObject
 
 __all__ = [
     "LOSSES",
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-class Loss:
+class Loss(ValueObject):
     """Base class of a loss of the raw network output.
 
     Attributes
@@ -156,9 +157,6 @@ class Loss:
         """
         pointwise = self.pointwise(raw, y)
         return float(np.average(pointwise, weights=sample_weight))
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
 
 
 class SquaredError(Loss):
@@ -399,20 +397,7 @@ LOSSES = Registry(
 )
 
 
-def get_loss(loss):
-    """Return a loss instance from a registry name or an instance.
-
-    Parameters
-    ----------
-    loss : str or Loss
-        A key of :data:`LOSSES` or a :class:`Loss` instance.
-
-    Returns
-    -------
-    loss : Loss
-        The loss object.
-    """
-    return LOSSES.create(loss)
+get_loss = LOSSES.getter("LOSSES", __name__)
 
 
 def register_loss(name, loss_class):

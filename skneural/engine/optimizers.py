@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels import accepts, get_kernels
+from .registry import Registry
+from .value import ValueObject
 
 __all__ = [
     "OPTIMIZERS",
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 
-class Optimizer:
+class Optimizer(ValueObject):
     """Base class: hyper-parameters only; state comes from :meth:`init`."""
 
     name = "optimizer"
@@ -100,10 +102,6 @@ class Optimizer:
             f"{type(self).__name__} has no proximal_update, which a penalty "
             "without a gradient (an L1 penalty) needs."
         )
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({params})"
 
 
 @dataclass
@@ -448,4 +446,23 @@ class Adagrad(_RootScaled):
         accumulator += scratch
 
 
-OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)}
+def _check_descent(name, optimizer):
+    # A few steps on 1/2 ||x||^2, whose gradient is x, from x = 1.
+    params = np.ones(4)
+    state = optimizer.init(params)
+    for _ in range(3):
+        optimizer.update(params, params.copy(), state, 0.1)
+    if not (np.isfinite(params).all() and np.abs(params).max() < 1.0):
+        raise ValueError(
+            f"Optimizer {name!r} does not descend on 1/2 ||x||^2: three steps of "
+            f"rate 0.1 from x = 1 reach {params}."
+        )
+
+
+OPTIMIZERS = Registry(
+    "optimizer",
+    Optimizer,
+    (SGD, Adam, AdamW, RMSprop, Adagrad),
+    _check_descent,
+    parameter="solver",
+)

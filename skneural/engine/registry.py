@@ -1,13 +1,18 @@
 """Registries that map the names of engine objects to their classes.
 
-An estimator's string hyper-parameter (``activation='relu'``, ``loss='poisson'``)
-is a key of one :class:`Registry`. The built-in entries are fixed; users add
-their own classes with the module's ``register_*`` function, which checks a
-class before it is accepted. A registration lives in the process that made
+An estimator's string hyper-parameter (``activation='relu'``, ``loss='poisson'``,
+``solver='adam'``, ``weight_init='he_normal'``) is a key of one
+:class:`Registry`. The built-in entries are fixed; users add their own classes
+with the module's ``register_*`` function, which checks a class before it is
+accepted. Each module's ``get_*`` function is made by :meth:`Registry.getter`,
+and the estimators' documentation lists the built-in names from the
+registries. A registration lives in the process that made
 it: the estimators carry the registrations their parameters name in their
 pickled state, so that joblib's worker processes and unpickled copies find
 them.
 """
+
+import inspect
 
 __all__ = ["Registry"]
 
@@ -30,11 +35,14 @@ class Registry(dict):
         ``check(name, instance)`` raises ``ValueError`` if an instance of a
         class offered to :meth:`register` is not fit to be registered (a
         wrong derivative, say).
+    parameter : str, default=None
+        The estimator parameter whose values are the keys, for messages;
+        None means ``kind``.
 
     Attributes
     ----------
-    builtin_names : frozenset of str
-        Names of the built-in entries.
+    builtin_names : tuple of str
+        Names of the built-in entries, in the order given.
 
     Examples
     --------
@@ -45,12 +53,13 @@ class Registry(dict):
     True
     """
 
-    def __init__(self, kind, base, builtins, check):
+    def __init__(self, kind, base, builtins, check, parameter=None):
         super().__init__((cls.name, cls) for cls in builtins)
         self.kind = kind
         self.base = base
         self.check = check
-        self.builtin_names = frozenset(self)
+        self.parameter = kind if parameter is None else parameter
+        self.builtin_names = tuple(self)
 
     def register(self, name, cls):
         """Add ``cls`` under ``name`` once :attr:`check` accepts an instance of it.
@@ -144,9 +153,65 @@ class Registry(dict):
         cls = self.get(spec) if isinstance(spec, str) else None
         if cls is None:
             raise ValueError(
-                f"Unknown {self.kind} {spec!r}; choose one of {sorted(self)}."
+                f"Unknown {self.parameter} {spec!r}; choose one of {sorted(self)}."
             )
         return cls()
+
+    def getter(self, registry_name, module_name):
+        """Return the ``get_<kind>`` function of the module that holds this registry.
+
+        The function is :meth:`create` under the module's name, with a
+        parameter named after :attr:`kind` and a numpydoc docstring, so that
+        every engine module offers the same lookup written once.
+
+        Parameters
+        ----------
+        registry_name : str
+            The module-level name of this registry (``'ACTIVATIONS'``), for
+            the docstring.
+        module_name : str
+            The ``__name__`` of the module that exports the function.
+
+        Returns
+        -------
+        get : callable
+            ``get(spec)``, which returns ``self.create(spec)``.
+        """
+        kind, base = self.kind, self.base.__name__
+        signature = inspect.Signature(
+            [inspect.Parameter(kind, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        )
+
+        def get(*args, **kwargs):
+            return self.create(signature.bind(*args, **kwargs).arguments[kind])
+
+        get.__name__ = get.__qualname__ = f"get_{kind}"
+        get.__module__ = module_name
+        get.__signature__ = signature
+        get.__doc__ = _GETTER_DOC.format(
+            kind=kind, base=base, registry_name=registry_name
+        )
+        return get
+
+
+_GETTER_DOC = """Return the {kind} object for a registry name, or an instance itself.
+
+    Parameters
+    ----------
+    {kind} : str or {base}
+        A key of :data:`{registry_name}` or a :class:`{base}` instance.
+
+    Returns
+    -------
+    {kind} : {base}
+        The {kind} object: a new instance of the registered class, or the
+        instance given.
+
+    Raises
+    ------
+    ValueError
+        If ``{kind}`` is neither an instance nor a registered name.
+    """
 
 
 def _qualified_name(cls):

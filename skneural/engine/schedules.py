@@ -15,6 +15,8 @@ consults when progress stalls.
 
 import math
 
+from .value import ValueObject
+
 __all__ = [
     "Constant",
     "Cosine",
@@ -26,7 +28,7 @@ __all__ = [
 ]
 
 
-class Schedule:
+class Schedule(ValueObject):
     """Base class: ``schedule(epoch) -> learning rate``."""
 
     def __call__(self, epoch):
@@ -43,16 +45,6 @@ class Schedule:
             Step size.
         """
         raise NotImplementedError
-
-    def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({params})"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self):
-        return hash((type(self), tuple(sorted(vars(self).items()))))
 
 
 class Constant(Schedule):

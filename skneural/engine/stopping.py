@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from .value import ValueObject
+
 __all__ = [
     "DIVERGENCE_RATIO",
     "DivergenceGuard",
@@ -96,7 +98,7 @@ class ImprovementMonitor:
         self.n_no_improvement = 0
 
 
-class PlateauReducer:
+class PlateauReducer(ValueObject):
     """Reduce the learning rate when progress stalls (scikit-learn's ``'adaptive'``).
 
     Parameters
@@ -125,12 +127,6 @@ class PlateauReducer:
             True when the rate cannot usefully be reduced further.
         """
         return learning_rate <= self.min_learning_rate
-
-    def __repr__(self):
-        return (
-            f"PlateauReducer(factor={self.factor}, "
-            f"min_learning_rate={self.min_learning_rate})"
-        )
 
 
 class DivergenceGuard:

@@ -187,7 +187,7 @@ def test_parameters_are_identical_across_processes():
     script = (
         "import json, sys; sys.path.insert(0, sys.argv[1]);"
         "import warnings; warnings.simplefilter('ignore');"
-        "from test_persistence import parameter_digests;"
+        "from test_persistence_and_reproducibility import parameter_digests;"
         "print(json.dumps(parameter_digests()))"
     )
     tests_dir = os.path.dirname(os.path.abspath(__file__))
