@@ -359,7 +359,8 @@ class _Run:
     buffers: tuple
     grad: np.ndarray
     dropout_rng: np.random.Generator | None
-    start_params: np.ndarray | None
+    start_params: np.ndarray
+    lowest_loss_before: float
     first_loss: float | None = None
 
 
@@ -370,14 +371,15 @@ def train_minibatch(
     """Mini-batch gradient descent for ``options.max_iter`` epochs or until convergence.
 
     Training diverges (``diverged=True``) when a loss or parameter becomes
-    non-finite, which stops it at once, or, for ``max_iter > 1``, when the last
-    epoch's loss ends more than
-    :data:`~skneural.engine.stopping.DIVERGENCE_RATIO` times above the loss at
-    the starting parameters. A diverged fit returns the parameters that the
-    epoch with the lowest mean training loss started from (an epoch's loss is
-    measured along its steps from them; exactly at them in full batch), or
-    with early stopping those of the best finite validation score, and
-    restarts the optimizer's state there.
+    non-finite, which stops it at once, or when the last epoch's loss ends
+    more than :data:`~skneural.engine.stopping.DIVERGENCE_RATIO` times above
+    the loss at the starting parameters. A call of one epoch (``partial_fit``'s)
+    is checked so when its loss is ten times the lowest of the earlier calls':
+    its loss at the end against its start, on its own data. A diverged fit
+    returns the parameters that the epoch with the lowest mean training loss
+    started from (an epoch's loss is measured along its steps from them;
+    exactly at them in full batch), or with early stopping those of the best
+    finite validation score, and restarts the optimizer's state there.
 
     Parameters
     ----------
@@ -494,7 +496,8 @@ def _set_up(objective, params, data, options, state, rng, rows):
         # generator is not passed, so the batches alone decide the gradient.
         dropout_rng=rng if any(objective.network.dropout) else None,
         # The rise check compares the last epoch's loss with the loss here.
-        start_params=params.copy() if options.max_iter > 1 else None,
+        start_params=params.copy(),
+        lowest_loss_before=state.guard.lowest_loss,
     )
 
 
@@ -603,18 +606,34 @@ def _end_epoch(run, epoch_loss, n_rows, learning_rate):
 
 
 def _check_rise(run, learning_rate):
-    """Call the fit diverged if its loss rose tenfold without overflowing."""
+    """Call the fit diverged if its loss rose tenfold without overflowing.
+
+    Over several epochs, the last epoch's loss is compared with the loss at
+    the parameters the call started from. A call of one epoch (``partial_fit``)
+    measures its loss along its steps, at its start in full batch, so a step
+    that explodes shows only in the next call's loss: a call whose loss is
+    ten times the lowest of the earlier calls' is then checked on its own
+    data, the loss at its end against the loss at its start, so that a chunk
+    that is merely harder than the earlier ones is not taken for divergence.
+    """
     result = run.result
-    if run.start_params is None or result.diverged or not result.loss_curve:
+    if result.diverged or not result.loss_curve:
         return
+    X, y, sample_weight = run.data
+
+    def loss_at(params):
+        return run.objective.loss(params, X, y, sample_weight, rows=run.rows)
 
     def start_loss():
-        X, y, sample_weight = run.data
-        loss = run.objective.loss(run.start_params, X, y, sample_weight, rows=run.rows)
+        loss = loss_at(run.start_params)
         # Dropout lifts the training loss above the loss without it.
         return loss if run.dropout_rng is None else max(loss, run.first_loss)
 
     last = result.loss_curve[-1]
+    if run.options.max_iter == 1:
+        if not last > DIVERGENCE_RATIO * run.lowest_loss_before:
+            return
+        last = loss_at(run.params)
     start = DivergenceGuard.rise(last, run.first_loss, start_loss)
     if start is not None:
         result.converged = False

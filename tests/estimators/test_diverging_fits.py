@@ -17,7 +17,7 @@ from sklearn.base import is_classifier
 from sklearn.datasets import make_classification, make_friedman2, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
-from skneural import GDLinearRegressor, MLPRegressor
+from skneural import GDLinearRegressor, MLPRegressor, MLPSoftmaxClassifier
 from skneural.utils import all_estimators
 
 ESTIMATORS = [cls for _, cls in all_estimators()]
@@ -257,3 +257,35 @@ def test_diverged_fit_with_early_stopping_keeps_its_best_validation_weights():
     assert mlp.score(100 * X_val, y_val) == pytest.approx(
         mlp.best_validation_score_, rel=1e-12
     )
+
+
+def test_partial_fit_one_row_at_a_time_never_explodes():
+    # One epoch of one batch per call measures its loss at its start, so a
+    # step that explodes shows only in the next call's loss. That call is
+    # then checked on its own data and falls back on the lowest-loss
+    # parameters, where the weights once reached 7e16 and predict overflowed.
+    X = np.full((3, 1), 1e4, dtype=np.float32)
+    y = np.array([0, 1, 0])
+    model = MLPSoftmaxClassifier(
+        hidden_layer_sizes=(2, 2),
+        activation="elu",
+        weight_init="glorot_normal",
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=10.0,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        alpha=1.0,
+        shuffle=False,
+        random_state=0,
+    )
+    messages = []
+    for row in [0, 1, 2, 0, 1, 2]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model.partial_fit(X[row : row + 1], y[row : row + 1], classes=[0, 1])
+        messages += [str(w.message) for w in caught]
+        weights = np.concatenate([c.ravel() for c in model.coefs_])
+        assert np.isfinite(weights).all() and np.abs(weights).max() < 1e6
+        assert np.isfinite(model.predict_proba(X)).all()
+    assert any("rose from" in message for message in messages)
