@@ -150,6 +150,10 @@ class DivergenceGuard:
     finite_params : ndarray of shape (n_params,)
         The parameters the current (or last) epoch started from, taken at its
         first batch with a finite loss.
+    first_loss : float
+        Mean training loss of the first epoch, from the parameters training
+        started from (inf before it ends): the level a diverged fit has risen
+        far above.
     lowest_loss : float
         Lowest mean training loss of an epoch so far.
     lowest_loss_params : ndarray of shape (n_params,) or None
@@ -158,6 +162,7 @@ class DivergenceGuard:
 
     def __init__(self, params):
         self.finite_params = params.copy()
+        self.first_loss = math.inf
         self.lowest_loss = math.inf
         self.lowest_loss_params = None
 
@@ -183,6 +188,8 @@ class DivergenceGuard:
             Mean training loss of the epoch that started from
             ``finite_params``.
         """
+        if self.first_loss == math.inf:
+            self.first_loss = epoch_loss
         if not epoch_loss < self.lowest_loss:
             return
         self.lowest_loss = epoch_loss

@@ -360,7 +360,7 @@ class _Run:
     grad: np.ndarray
     dropout_rng: np.random.Generator | None
     start_params: np.ndarray
-    lowest_loss_before: float
+    first_loss_before: float
     first_loss: float | None = None
 
 
@@ -374,8 +374,8 @@ def train_minibatch(
     non-finite, which stops it at once, or when the last epoch's loss ends
     more than :data:`~skneural.engine.stopping.DIVERGENCE_RATIO` times above
     the loss at the starting parameters. A call of one epoch (``partial_fit``'s)
-    is checked so when its loss is ten times the lowest of the earlier calls':
-    its loss at the end against its start, on its own data. A diverged fit
+    is checked so when its loss is ten times the first epoch's of the whole
+    training: its loss at the end against its start, on its own data. A diverged fit
     returns the parameters that the epoch with the lowest mean training loss
     started from (an epoch's loss is measured along its steps from them;
     exactly at them in full batch), or with early stopping those of the best
@@ -497,7 +497,7 @@ def _set_up(objective, params, data, options, state, rng, rows):
         dropout_rng=rng if any(objective.network.dropout) else None,
         # The rise check compares the last epoch's loss with the loss here.
         start_params=params.copy(),
-        lowest_loss_before=state.guard.lowest_loss,
+        first_loss_before=state.guard.first_loss,
     )
 
 
@@ -611,10 +611,14 @@ def _check_rise(run, learning_rate):
     Over several epochs, the last epoch's loss is compared with the loss at
     the parameters the call started from. A call of one epoch (``partial_fit``)
     measures its loss along its steps, at its start in full batch, so a step
-    that explodes shows only in the next call's loss: a call whose loss is
-    ten times the lowest of the earlier calls' is then checked on its own
-    data, the loss at its end against the loss at its start, so that a chunk
-    that is merely harder than the earlier ones is not taken for divergence.
+    that explodes shows only in the next call's loss. A call whose loss is
+    ten times the first epoch's of the whole training (from the starting
+    parameters, so a level no sane model exceeds tenfold) is then checked on
+    its own data, the loss at its end against the loss at its start: a chunk
+    merely harder than the earlier ones rises above the first level, but
+    falls as the call trains on it. (Against the lowest loss so far instead,
+    a model near its optimum, where the loss is tiny, would be taken for
+    diverged by the noise of one step.)
     """
     result = run.result
     if result.diverged or not result.loss_curve:
@@ -631,7 +635,7 @@ def _check_rise(run, learning_rate):
 
     last = result.loss_curve[-1]
     if run.options.max_iter == 1:
-        if not last > DIVERGENCE_RATIO * run.lowest_loss_before:
+        if not last > DIVERGENCE_RATIO * run.first_loss_before:
             return
         last = loss_at(run.params)
     start = DivergenceGuard.rise(last, run.first_loss, start_loss)

@@ -155,8 +155,10 @@ def test_partial_fit_that_overflows_keeps_the_lowest_loss_parameters(cls):
     else:
         pytest.fail("300 calls of partial_fit at learning rate 1e3 never overflowed")
     assert len(caught) == 1 and issubclass(caught[0].category, ConvergenceWarning)
-    assert "non-finite" in str(caught[0].message)
-    assert f"learning_rate_init={LEARNING_RATE}" in str(caught[0].message)
+    # Overflowing, or caught before by the rise of the loss.
+    message = str(caught[0].message)
+    assert "non-finite" in message or "rose from" in message
+    assert f"learning_rate_init={LEARNING_RATE}" in message
     assert len(estimator.loss_curve_) >= 2
     # Each call is one full-batch epoch, whose loss is the loss at the
     # parameters it starts from: the ones kept have the lowest of them.
