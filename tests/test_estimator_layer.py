@@ -21,22 +21,13 @@ from sklearn.datasets import make_regression
 from sklearn.model_selection import GridSearchCV
 
 import skneural
-from skneural import (
-    GDLinearRegressor,
-    GDLogisticClassifier,
-    MLPRegressor,
-    MLPSoftmaxClassifier,
-)
+from skneural import GDLinearRegressor, MLPRegressor
 from skneural.engine import kernels
 from skneural.engine.optimizers import SGD, Adam, AdamW
 from skneural.engine.schedules import Constant, Cosine, Step, Warmup
+from skneural.utils import all_estimators
 
-ESTIMATORS = [
-    GDLinearRegressor,
-    GDLogisticClassifier,
-    MLPRegressor,
-    MLPSoftmaxClassifier,
-]
+ESTIMATORS = [cls for _, cls in all_estimators()]
 MAX_NAME_COMPARISONS = 2
 NAMED_PARAMETERS = {"solver", "loss"}
 
@@ -133,7 +124,7 @@ def test_clone_copies_the_engine_objects(regression):
 
 
 # ------------------------------------------------------- instances and knobs
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda cls: cls.__name__)
 @pytest.mark.parametrize("removed", ["weight_decay", "decay_rate", "decay_steps"])
 def test_parameters_of_one_optimizer_or_schedule_left_the_signatures(
     Estimator, removed
