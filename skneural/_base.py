@@ -571,12 +571,13 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             name = schedule
             if name in _SGD_ONLY_SCHEDULES and not optimizer.follows_sklearn_schedules:
                 name = "constant"
-            schedule = _SCHEDULES[name](self, n_samples)
             if name == "invscaling" and incremental:
                 # One epoch, after t_ samples in batches of any size:
                 # scikit-learn's rate counts the samples, not the epochs.
                 rate = InvScaling(learning_rate_init, self.power_t)(self.t_)
                 schedule = Constant(rate)
+            else:
+                schedule = _SCHEDULES[name](self, n_samples)
         schedule = schedule.filled(
             learning_rate_init=learning_rate_init,
             n_epochs=max(self.max_iter - self.warmup_epochs, 1),
