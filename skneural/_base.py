@@ -371,8 +371,8 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         that leaves it unset; an instance that sets its own makes them
         meaningless, so they must stay at their defaults.
         """
-        defaults = inspect.signature(type(self)).parameters
         if isinstance(self.solver, Optimizer):
+            defaults = inspect.signature(type(self)).parameters
             changed = [
                 f"{name}={getattr(self, name)!r}"
                 for name in _OPTIMIZER_KNOBS
@@ -385,9 +385,8 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                     "would be ignored. Set them on the instance and leave the "
                     "estimator's at their defaults."
                 )
-        if (
-            self._schedule_rate() is not None
-            and self.learning_rate_init != defaults["learning_rate_init"].default
+        if self._schedule_rate() is not None and self.learning_rate_init != (
+            inspect.signature(type(self)).parameters["learning_rate_init"].default
         ):
             raise ValueError(
                 f"learning_rate={self.learning_rate!r} sets its own "

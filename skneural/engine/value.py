@@ -16,6 +16,7 @@ which a parameter search tunes on clones, never on the user's object.
 """
 
 import copy
+import functools
 import inspect
 
 __all__ = ["ValueObject"]
@@ -58,17 +59,6 @@ class ValueObject:
             # objects still hash alike by their type and attribute names.
             return hash((type(self), tuple(key for key, _ in items)))
 
-    @classmethod
-    def _parameter_names(cls):
-        """Return the names of the ``__init__`` parameters, in order."""
-        signature = inspect.signature(cls.__init__)
-        return [
-            name
-            for name, parameter in signature.parameters.items()
-            if name != "self"
-            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
-        ]
-
     def get_params(self, deep=True):
         """Get the hyper-parameters of this object, as scikit-learn's estimators do.
 
@@ -85,7 +75,7 @@ class ValueObject:
             Parameter names mapped to their values.
         """
         params = {}
-        for name in self._parameter_names():
+        for name in _parameter_names(type(self)):
             value = getattr(self, name)
             params[name] = value
             if deep and hasattr(value, "get_params") and not isinstance(value, type):
@@ -160,3 +150,19 @@ class ValueObject:
             for name, value in self.get_params(deep=False).items()
         }
         return type(self)(**params)
+
+
+@functools.cache
+def _parameter_names(cls):
+    """Return the names of the ``__init__`` parameters of ``cls``, in order.
+
+    Cached: reading a signature costs more than a small fit's step, and a
+    fit reads those of its optimizer and schedule.
+    """
+    signature = inspect.signature(cls.__init__)
+    return tuple(
+        name
+        for name, parameter in signature.parameters.items()
+        if name != "self"
+        and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    )
