@@ -11,6 +11,7 @@ subclasses only say which network to build.
 
 import copy
 import functools
+import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
@@ -52,49 +53,50 @@ from .engine import (
     train_minibatch,
 )
 from .engine.activations import ACTIVATIONS
-from .engine.losses import LOSSES
-from .engine.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
+from .engine.losses import LOSSES, get_loss
+from .engine.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .engine.schedules import (
     Constant,
     Cosine,
     Exponential,
     InvScaling,
+    Schedule,
     Step,
     Warmup,
 )
 from .engine.stopping import PlateauReducer
 
-# Small registries from string hyper-parameters to engine objects.
+# Small registries from string hyper-parameters to engine objects; an
+# Optimizer or Schedule instance is used as given. 'lbfgs' is no update rule
+# but a driver of its own (full-batch, quasi-Newton): it has no optimizer.
 _OPTIMIZERS = {
-    "sgd": lambda est, n_coef: SGD(est.momentum, est.nesterovs_momentum),
-    "adam": lambda est, n_coef: Adam(est.beta_1, est.beta_2, est.epsilon),
-    "adamw": lambda est, n_coef: AdamW(
-        est.beta_1, est.beta_2, est.epsilon, est.weight_decay, n_decayed=n_coef
+    "sgd": lambda est: SGD(est.momentum, est.nesterovs_momentum),
+    "adam": lambda est: Adam(est.beta_1, est.beta_2, est.epsilon),
+    "adamw": lambda est: AdamW(
+        est.beta_1, est.beta_2, est.epsilon, est._adamw_weight_decay
     ),
-    "rmsprop": lambda est, n_coef: RMSprop(est.beta_2, est.epsilon),
-    "adagrad": lambda est, n_coef: Adagrad(est.epsilon),
+    "rmsprop": lambda est: RMSprop(est.beta_2, est.epsilon),
+    "adagrad": lambda est: Adagrad(est.epsilon),
 }
-_STOCHASTIC_SOLVERS = tuple(_OPTIMIZERS)
-# Adagrad's step shrinks as the root of the number of steps taken, where
-# Adam's keeps its size, so it needs a larger rate to move as far: ten times
-# learning_rate_init (PyTorch's defaults keep the same ratio, 0.01 to Adam's
-# 0.001). At the shared default 0.001 it then fits about as well as Adam.
-_RATE_FACTORS = {"adagrad": 10.0}
-# scikit-learn's MLP applies these schedules to solver='sgd' only; any other
-# solver keeps learning_rate_init, and a stall stops it, as there.
+# scikit-learn's MLP parameters that configure the optimizer a solver name
+# stands for; an optimizer instance carries its own.
+_OPTIMIZER_KNOBS = ("momentum", "nesterovs_momentum", "beta_1", "beta_2", "epsilon")
+# scikit-learn's MLP applies these schedules to solver='sgd' only (see
+# Optimizer.follows_sklearn_schedules); any other solver keeps
+# learning_rate_init, and a stall stops it, as there.
 _SGD_ONLY_SCHEDULES = {"invscaling", "adaptive"}
+# Each fit fills in what these leave unset (Schedule.filled): the rate, and
+# cosine's length.
 _SCHEDULES = {
-    "constant": lambda est, rate, n_samples: Constant(rate),
-    "adaptive": lambda est, rate, n_samples: Constant(rate),
-    "plateau": lambda est, rate, n_samples: Constant(rate),
-    "invscaling": lambda est, rate, n_samples: InvScaling(rate, est.power_t, n_samples),
-    "exponential": lambda est, rate, n_samples: Exponential(
-        rate, est.decay_rate, est.decay_steps
+    "constant": lambda est, n_samples: Constant(),
+    "adaptive": lambda est, n_samples: Constant(),
+    "plateau": lambda est, n_samples: Constant(),
+    "invscaling": lambda est, n_samples: InvScaling(
+        power_t=est.power_t, samples_per_epoch=n_samples
     ),
-    "step": lambda est, rate, n_samples: Step(rate, est.decay_rate, est.decay_steps),
-    "cosine": lambda est, rate, n_samples: Cosine(
-        rate, max(est.max_iter - est.warmup_epochs, 1)
-    ),
+    "exponential": lambda est, n_samples: Exponential(),
+    "step": lambda est, n_samples: Step(),
+    "cosine": lambda est, n_samples: Cosine(),
 }
 
 
@@ -137,13 +139,13 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
     """
 
     _parameter_constraints: dict = {
-        "solver": [StrOptions({"lbfgs", *_STOCHASTIC_SOLVERS})],
+        "solver": [StrOptions({"lbfgs", *_OPTIMIZERS}), Optimizer],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions(set(_SCHEDULES))],
+        "learning_rate": [StrOptions(set(_SCHEDULES)), Schedule],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -165,13 +167,14 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "decay_rate": [Interval(Real, 0, 1, closed="right")],
-        "decay_steps": [Interval(Integral, 1, None, closed="left")],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "clip_norm": [None, Interval(Real, 0, None, closed="neither")],
         "scoring": [None, str, callable],
     }
+
+    # The decoupled weight decay of solver='adamw': AdamW's own default for the
+    # MLPs (solver=AdamW(weight_decay=...) sets another).
+    _adamw_weight_decay = AdamW().weight_decay
 
     # L-BFGS stops on a relative objective reduction below this; None keeps
     # SciPy's default. Linear models tighten it so ``tol`` decides.
@@ -279,10 +282,35 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             )
 
     def _initial_learning_rate(
-        self, X, Y, sample_weight, rows, batch_size, incremental
+        self, optimizer, X, Y, sample_weight, rows, batch_size, incremental
     ):
         """Return the initial learning rate of the stochastic solvers."""
-        return self.learning_rate_init * _RATE_FACTORS.get(self.solver, 1.0)
+        own_rate = self._schedule_rate()
+        if own_rate is not None:
+            return own_rate
+        return self.learning_rate_init * optimizer.rate_factor
+
+    def _schedule_rate(self):
+        """Return the initial rate a ``learning_rate`` instance sets itself, or None."""
+        if not isinstance(self.learning_rate, Schedule):
+            return None
+        rates = (
+            value
+            for name, value in self.learning_rate.get_params().items()
+            if name.rpartition("__")[2] == "learning_rate_init"
+        )
+        return next(rates, None)
+
+    def _engine_optimizer(self):
+        """Return the engine optimizer ``solver`` stands for; None for 'lbfgs'.
+
+        The one place where ``solver`` is read: every other decision asks the
+        object this returns (validation has refused any other string).
+        """
+        if isinstance(self.solver, Optimizer):
+            return self.solver
+        make = _OPTIMIZERS.get(self.solver)
+        return None if make is None else make(self)
 
     def _initial_params(self, network, rng, X, Y, sample_weight):
         """Return the parameters a first fit starts from."""
@@ -314,19 +342,58 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 "early_stopping=False, or use fit."
             )
         self._check_registered_names()
+        self._check_engine_objects()
+        if self._engine_optimizer() is None:
+            self._check_lbfgs_objective()
+
+    def _check_lbfgs_objective(self):
+        """Refuse objectives that L-BFGS, which needs a smooth one, cannot minimise."""
         loss = getattr(self, "loss", None)
-        if self.solver == "lbfgs" and loss in LOSSES and not LOSSES[loss].smooth:
+        if loss is not None and not get_loss(loss).smooth:
             raise ValueError(
                 f"solver='lbfgs' cannot minimise loss={loss!r}: the loss is not "
                 "smooth (the absolute error has a kink where a residual is 0), and "
                 "L-BFGS's line search assumes a smooth objective. Use a stochastic "
                 "solver such as solver='sgd' or solver='adam'."
             )
-        if self.solver == "lbfgs" and np.any(np.asarray(self._dropout()) > 0):
+        if np.any(np.asarray(self._dropout()) > 0):
             raise ValueError(
                 "dropout makes every evaluation of the objective random, and "
                 "solver='lbfgs' needs a deterministic one. Use a stochastic solver "
                 "such as solver='adam'."
+            )
+
+    def _check_engine_objects(self):
+        """Refuse estimator parameters that an engine instance would override.
+
+        ``momentum``, ``beta_1`` and the rest configure the optimizer a solver
+        name stands for, and ``learning_rate_init`` the rate of a schedule
+        that leaves it unset; an instance that sets its own makes them
+        meaningless, so they must stay at their defaults.
+        """
+        if isinstance(self.solver, Optimizer):
+            defaults = inspect.signature(type(self)).parameters
+            changed = [
+                f"{name}={getattr(self, name)!r}"
+                for name in _OPTIMIZER_KNOBS
+                if getattr(self, name) != defaults[name].default
+            ]
+            if changed:
+                raise ValueError(
+                    f"solver={self.solver!r} is an optimizer instance, which "
+                    f"carries its own hyper-parameters, so {', '.join(changed)} "
+                    "would be ignored. Set them on the instance and leave the "
+                    "estimator's at their defaults."
+                )
+        if self._schedule_rate() is not None and self.learning_rate_init != (
+            inspect.signature(type(self)).parameters["learning_rate_init"].default
+        ):
+            raise ValueError(
+                f"learning_rate={self.learning_rate!r} sets its own "
+                f"learning_rate_init, so learning_rate_init="
+                f"{self.learning_rate_init!r} would be ignored. Set the rate in one "
+                "place: leave the schedule's learning_rate_init unset (None), or the "
+                "estimator's at its default."
             )
 
     def _fit(
@@ -383,14 +450,15 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             l1_ratio=self.l1_ratio,
             weight_sum=self._penalty_weight_sum(data.sample_weight, data.rows, n_train),
         )
-        driver = _DRIVERS[self.solver]
+        optimizer = self._engine_optimizer()
+        driver = _driver(optimizer)
         return driver.train(
             objective,
             params,
             data.X,
             data.Y,
             data.sample_weight,
-            options=driver.options(self, data, validation, reporter),
+            options=driver.options(self, optimizer, data, validation, reporter),
             rng=rng,
             state=getattr(self, "_training_state", None),
             rows=data.rows,
@@ -449,8 +517,8 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.out_activation_ = network.out_activation
         return params
 
-    def _lbfgs_options(self, data, validation, reporter):
-        """Return the inputs of the L-BFGS driver."""
+    def _lbfgs_options(self, optimizer, data, validation, reporter):
+        """Return the inputs of the L-BFGS driver (``optimizer`` is None)."""
         return LbfgsOptions(
             max_iter=self.max_iter,
             max_fun=self.max_fun,
@@ -460,8 +528,8 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             **validation,
         )
 
-    def _minibatch_options(self, data, validation, reporter):
-        """Return the inputs of the mini-batch driver."""
+    def _minibatch_options(self, optimizer, data, validation, reporter):
+        """Return the inputs of the mini-batch driver for ``optimizer``."""
         X, Y, sample_weight, rows, incremental = data
         n_samples = X.shape[0] if rows is None else len(rows)
         if self.batch_size == "auto":
@@ -475,17 +543,19 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 )
             batch_size = min(self.batch_size, n_samples)
         learning_rate_init = self._initial_learning_rate(
-            X, Y, sample_weight, rows, batch_size, incremental
+            optimizer, X, Y, sample_weight, rows, batch_size, incremental
         )
         return MinibatchOptions(
-            optimizer=_OPTIMIZERS[self.solver](self, self._network.n_coef),
-            schedule=self._schedule(n_samples, learning_rate_init, incremental),
+            optimizer=_decaying_weights_only(optimizer, self._network.n_coef),
+            schedule=self._schedule(
+                optimizer, n_samples, learning_rate_init, incremental
+            ),
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
-            plateau_reducer=self._plateau_reducer(),
+            plateau_reducer=self._plateau_reducer(optimizer),
             early_stopping=self.early_stopping and bool(validation),
             clip_norm=self.clip_norm,
             on_epoch_begin=reporter.on_epoch_begin,
@@ -493,25 +563,32 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             **validation,
         )
 
-    def _schedule(self, n_samples, learning_rate_init, incremental=False):
+    def _schedule(self, optimizer, n_samples, learning_rate_init, incremental=False):
         """Map ``learning_rate`` to an engine schedule from the rate of this fit."""
-        name = self.learning_rate
-        if name in _SGD_ONLY_SCHEDULES and self.solver != "sgd":
-            name = "constant"
-        if name == "invscaling" and incremental:
-            # One epoch, after t_ samples in batches of any size: scikit-learn's
-            # rate counts the samples, not the epochs.
-            schedule = Constant(InvScaling(learning_rate_init, self.power_t)(self.t_))
-        else:
-            schedule = _SCHEDULES[name](self, learning_rate_init, n_samples)
+        schedule = self.learning_rate
+        if not isinstance(schedule, Schedule):
+            name = schedule
+            if name in _SGD_ONLY_SCHEDULES and not optimizer.follows_sklearn_schedules:
+                name = "constant"
+            if name == "invscaling" and incremental:
+                # One epoch, after t_ samples in batches of any size:
+                # scikit-learn's rate counts the samples, not the epochs.
+                rate = InvScaling(learning_rate_init, self.power_t)(self.t_)
+                schedule = Constant(rate)
+            else:
+                schedule = _SCHEDULES[name](self, n_samples)
+        schedule = schedule.filled(
+            learning_rate_init=learning_rate_init,
+            n_epochs=max(self.max_iter - self.warmup_epochs, 1),
+        )
         if self.warmup_epochs:
             schedule = Warmup(schedule, self.warmup_epochs)
         return schedule
 
-    def _plateau_reducer(self):
+    def _plateau_reducer(self, optimizer):
         """Return the rate cutter of 'plateau' (and of 'adaptive' with sgd), or None."""
         if self.learning_rate == "plateau" or (
-            self.learning_rate == "adaptive" and self.solver == "sgd"
+            self.learning_rate == "adaptive" and optimizer.follows_sklearn_schedules
         ):
             return PlateauReducer()
         return None
@@ -540,7 +617,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         if X_val is None and y_val is None:
             if sample_weight_val is not None:
                 raise ValueError("sample_weight_val is given without X_val and y_val.")
-            if not self.early_stopping or self.solver == "lbfgs":
+            if not self.early_stopping or self._engine_optimizer() is None:
                 return None
             rows, train_weight, X_val, y_val, sample_weight_val = self._split(
                 X, y, Y, sample_weight, train_weight, rng
@@ -693,7 +770,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 ConvergenceWarning,
             )
         elif not result.converged and not incremental:
-            message = _DRIVERS[self.solver].not_converged(self, result)
+            message = _driver(self._engine_optimizer()).not_converged(self, result)
             warnings.warn(message, ConvergenceWarning)
 
     def _lbfgs_not_converged(self, result):
@@ -782,7 +859,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         return self._network.predict_raw_layers(self.coefs_, self.intercepts_, X)
 
     def _check_solver(self):
-        if self.solver not in _STOCHASTIC_SOLVERS:
+        if self._engine_optimizer() is None:
             raise AttributeError(
                 "partial_fit is only available for stochastic optimizers. "
                 f"{self.solver} is not stochastic."
@@ -808,9 +885,10 @@ class _TrainingData(NamedTuple):
 class _Driver(NamedTuple):
     """How an estimator trains with one kind of solver.
 
-    ``train`` is the engine driver, ``options(estimator, data, validation,
-    reporter)`` returns its options record and ``not_converged(estimator,
-    result)`` the warning of a fit that stopped short of converging.
+    ``train`` is the engine driver, ``options(estimator, optimizer, data,
+    validation, reporter)`` returns its options record and
+    ``not_converged(estimator, result)`` the warning of a fit that stopped
+    short of converging.
     """
 
     train: Callable
@@ -823,16 +901,29 @@ _MINIBATCH = _Driver(
     BaseGradientDescent._minibatch_options,
     BaseGradientDescent._minibatch_not_converged,
 )
-# L-BFGS is full-batch and quasi-Newton; every other solver is an update rule
-# of the mini-batch loop.
-_DRIVERS = {
-    "lbfgs": _Driver(
-        train_lbfgs,
-        BaseGradientDescent._lbfgs_options,
-        BaseGradientDescent._lbfgs_not_converged,
-    ),
-    **dict.fromkeys(_STOCHASTIC_SOLVERS, _MINIBATCH),
-}
+_LBFGS = _Driver(
+    train_lbfgs,
+    BaseGradientDescent._lbfgs_options,
+    BaseGradientDescent._lbfgs_not_converged,
+)
+
+
+def _driver(optimizer):
+    """Return the driver of a solver: L-BFGS without an optimizer, else mini-batch."""
+    return _LBFGS if optimizer is None else _MINIBATCH
+
+
+def _decaying_weights_only(optimizer, n_coef):
+    """Return ``optimizer``, with a weight decay limited to the weights.
+
+    An optimizer with an unset ``n_decayed`` (AdamW) would decay every
+    parameter; the weights come first in the network's flat vector, so it
+    decays the first ``n_coef``, and the intercepts keep their values. The
+    user's instance is not changed: a copy is.
+    """
+    if optimizer.get_params(deep=False).get("n_decayed", 0) is not None:
+        return optimizer
+    return optimizer.__sklearn_clone__().set_params(n_decayed=n_coef)
 
 
 def _aligned(array):

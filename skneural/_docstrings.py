@@ -57,14 +57,23 @@ PARAMETERS = {
         "balances by the running totals of every batch seen so far.",
     ),
     "solver": (
-        _choices(("lbfgs", *OPTIMIZERS.builtin_names)),
+        f"{_choices(('lbfgs', *OPTIMIZERS.builtin_names))} or Optimizer",
         "Optimizer. ``'lbfgs'`` is SciPy's quasi-Newton L-BFGS-B on the full "
         "data; ``'sgd'`` is mini-batch gradient descent with optional (Nesterov) "
         "momentum; ``'adam'`` is Kingma and Ba's Adam; ``'adamw'`` Adam with "
-        "decoupled ``weight_decay``; ``'rmsprop'`` divides by a running RMS of "
-        "the gradient (decay ``beta_2``); ``'adagrad'`` by the root of the summed "
-        "squared gradients, at ten times ``learning_rate_init``. ``batch_size`` "
-        "equal to the number of samples gives full-batch gradient descent, 1 pure "
+        "decoupled weight decay (AdamW's default ``weight_decay=0.01`` for the "
+        "MLPs, 0 for the linear models, whose penalty is ``alpha``); "
+        "``'rmsprop'`` divides by a running RMS of the gradient (decay "
+        "``beta_2``); ``'adagrad'`` by the root of the summed squared gradients, "
+        "at ten times ``learning_rate_init``. A name takes ``momentum``, "
+        "``nesterovs_momentum``, ``beta_1``, ``beta_2`` and ``epsilon`` from "
+        "the estimator. An instance of a "
+        ":class:`~skneural.engine.optimizers.Optimizer` subclass, such as "
+        "``AdamW(weight_decay=0.05)`` or one of your own, is used as given, "
+        "with those five parameters left at their defaults (a ValueError "
+        "otherwise), and its parameters are nested ones of the estimator "
+        "(``solver__weight_decay`` in a parameter grid). ``batch_size`` equal "
+        "to the number of samples gives full-batch gradient descent, 1 pure "
         "stochastic gradient descent.",
     ),
     "alpha": (
@@ -82,7 +91,7 @@ PARAMETERS = {
     ),
     "learning_rate": (
         "{'constant', 'invscaling', 'adaptive', 'plateau', 'exponential', "
-        "'step', 'cosine'}",
+        "'step', 'cosine'} or Schedule",
         "Learning-rate schedule, per epoch. scikit-learn's three mean what they "
         "mean there, and apply to the same solvers: ``'constant'`` keeps "
         "``learning_rate_init``; with ``solver='sgd'`` only, ``'invscaling'`` "
@@ -93,11 +102,16 @@ PARAMETERS = {
         "1e-6; with another solver both keep ``learning_rate_init``, and a "
         "stall stops training. skneural's own schedules apply to every "
         "stochastic solver: ``'plateau'`` is ``'adaptive'`` for every one of "
-        "them; ``'exponential'`` multiplies the rate by "
-        "``decay_rate`` every ``decay_steps`` epochs, smoothly, and ``'step'`` "
-        "in steps; ``'cosine'`` anneals it to 0 over ``max_iter`` epochs. "
-        "``warmup_epochs`` puts a linear warm-up in front of any of them, with "
-        "every stochastic solver.",
+        "them; ``'exponential'`` halves the rate every 50 epochs, smoothly, "
+        "and ``'step'`` in steps (``Exponential(decay_rate=..., "
+        "decay_steps=...)`` or ``Step(...)`` set other values); ``'cosine'`` "
+        "anneals it to 0 over ``max_iter`` epochs. An instance of a "
+        ":class:`~skneural.engine.schedules.Schedule` subclass is used as "
+        "given, with every solver; the ``learning_rate_init`` it leaves unset "
+        "(None) is the estimator's for the fit, and a :class:`~skneural.engine."
+        "schedules.Cosine` without ``n_epochs`` anneals over ``max_iter - "
+        "warmup_epochs``. ``warmup_epochs`` puts a linear warm-up in front of "
+        "any of them, with every stochastic solver.",
     ),
     "learning_rate_init": (
         "float",
@@ -200,20 +214,6 @@ PARAMETERS = {
         "exact zeros, and full-batch training the exact optimum. A mini-batch "
         "step divides the penalty by the batch's total sample weight, as "
         "scikit-learn's MLP divides its L2 penalty.",
-    ),
-    "weight_decay": (
-        "float",
-        "Decoupled weight decay of ``'adamw'`` (the weights, not the intercepts, "
-        "shrink by ``learning_rate * weight_decay`` each step).",
-    ),
-    "decay_rate": (
-        "float",
-        "Factor of the ``'exponential'`` and ``'step'`` schedules, in (0, 1].",
-    ),
-    "decay_steps": (
-        "int",
-        "Epochs over which the ``'exponential'`` and ``'step'`` schedules "
-        "multiply the rate by ``decay_rate``.",
     ),
     "warmup_epochs": (
         "int",

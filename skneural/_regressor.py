@@ -11,6 +11,7 @@ from ._compat import (
     with_callbacks,
 )
 from .engine.activations import OUTPUT_FUNCTIONS
+from .engine.losses import LOSSES, get_loss
 
 
 class GradientDescentRegressorMixin(RegressorMixin):
@@ -30,19 +31,15 @@ class GradientDescentRegressorMixin(RegressorMixin):
     def _encode_targets(self, y, *, reset, incremental, dtype):
         # Targets take the dtype of X so float32 data train in float32 end to end.
         y = np.asarray(y, dtype=dtype)
-        if self._loss_requires_non_negative() and np.any(y < 0):
-            raise ValueError(
-                f"loss={self.loss!r} requires non-negative targets, but y has "
-                "negative values."
-            )
+        get_loss(self._loss_name()).check_targets(y)
         return y.reshape(-1, 1) if y.ndim == 1 else y
-
-    def _loss_requires_non_negative(self):
-        return self.loss == "poisson"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.positive_only = self._loss_requires_non_negative()
+        # The class's attribute: a tag is read before validation, and an
+        # unknown name here only means no constraint.
+        loss = LOSSES.get(self.loss) if isinstance(self.loss, str) else None
+        tags.target_tags.positive_only = getattr(loss, "non_negative_targets", False)
         return tags
 
     def _loss_name(self):

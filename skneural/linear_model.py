@@ -13,6 +13,7 @@ from ._compat import Hidden, Interval, StrOptions
 from ._docstrings import NETWORK_ATTRIBUTES, document
 from ._regressor import GradientDescentRegressorMixin
 from .engine.activations import OUTPUT_FUNCTIONS
+from .engine.optimizers import SGD, Adagrad, Adam, RMSprop
 
 __all__ = ["GDLinearRegressor", "GDLogisticClassifier"]
 
@@ -35,11 +36,11 @@ class _ScaledRate(NamedTuple):
     power: float
 
 
+# By optimizer class; a subclass (AdamW of Adam) takes its base's.
 _SCALED_RATES = {
-    "adam": _ScaledRate(0.02, 20.0, 1.0),
-    "adamw": _ScaledRate(0.02, 20.0, 1.0),
-    "rmsprop": _ScaledRate(0.002, 0.08, 0.5),
-    "adagrad": _ScaledRate(0.1, 4.0, 0.5),
+    Adam: _ScaledRate(0.02, 20.0, 1.0),
+    RMSprop: _ScaledRate(0.002, 0.08, 0.5),
+    Adagrad: _ScaledRate(0.1, 4.0, 0.5),
 }
 # Fewer steps (a few epochs of a full batch) would ask one step to cover
 # the whole way.
@@ -66,6 +67,11 @@ class BaseLinearGD(BaseGradientDescent):
     # A convex objective: let ``tol`` on the gradient decide when L-BFGS stops,
     # as LogisticRegression does, rather than SciPy's loose relative reduction.
     _lbfgs_ftol = 64 * np.finfo(float).eps
+
+    # No decay on top of alpha, the linear models' penalty: with it, solver=
+    # 'adamw' would move the fit off the optimum of their objective, which
+    # every other solver reaches.
+    _adamw_weight_decay = 0.0
 
     # The largest second derivative of the loss in the raw output (1 for the
     # squared error; the absolute error, which has none, is given the same).
@@ -97,38 +103,38 @@ class BaseLinearGD(BaseGradientDescent):
         return float(sample_weight.sum() if rows is None else sample_weight[rows].sum())
 
     def _initial_learning_rate(
-        self, X, Y, sample_weight, rows, batch_size, incremental
+        self, optimizer, X, Y, sample_weight, rows, batch_size, incremental
     ):
-        if self.learning_rate_init != "auto":
+        if self.learning_rate_init != "auto" or self._schedule_rate() is not None:
             self.learning_rate_init_ = float(
                 super()._initial_learning_rate(
-                    X, Y, sample_weight, rows, batch_size, incremental
+                    optimizer, X, Y, sample_weight, rows, batch_size, incremental
                 )
             )
         elif not (incremental and getattr(self, "learning_rate_init_", None)):
             # partial_fit keeps the rate of its first call.
             weight = _row_weights(sample_weight, rows, X.shape[0])
             self.learning_rate_init_ = self._auto_learning_rate(
-                X, Y, weight, batch_size
+                optimizer, X, Y, weight, batch_size
             )
         return self.learning_rate_init_
 
-    def _auto_learning_rate(self, X, Y, weight, batch_size):
-        """Derive the initial learning rate of ``self.solver`` from the data.
+    def _auto_learning_rate(self, optimizer, X, Y, weight, batch_size):
+        """Derive the initial learning rate of ``optimizer`` from the data.
 
         ``weight`` holds the rows' weights (0 for rows held out), or is None
         when every row weighs 1.
         """
         l2 = self.alpha * (1 - self.l1_ratio)
         n_rows = X.shape[0] if weight is None else np.count_nonzero(weight)
-        if self.solver == "sgd":
+        if isinstance(optimizer, SGD):
             # 1 / L, with L the largest curvature of a batch's objective.
             rows = _batch_curvature(X, weight, batch_size)
             curvature = self._loss_curvature * (rows + self.fit_intercept)
             weight_sum = n_rows if weight is None else weight.sum()
             return 1.0 / (curvature + l2 / weight_sum)
         n_steps = max(self.max_iter * -(-n_rows // batch_size), _MIN_STEPS)
-        rate = _SCALED_RATES[self.solver]
+        rate = _scaled_rate(optimizer)
         fraction = max(rate.fraction, rate.travel / n_steps**rate.power)
         return fraction * self._solution_scale(X, Y, weight, l2)
 
@@ -201,8 +207,20 @@ class BaseLinearGD(BaseGradientDescent):
 
     def _store_result(self, *args, **kwargs):
         super()._store_result(*args, **kwargs)
-        if self.solver == "lbfgs":
+        if self._engine_optimizer() is None:
             self.learning_rate_init_ = None
+
+
+def _scaled_rate(optimizer):
+    """Return the ``_ScaledRate`` of ``optimizer``'s class or of its nearest base."""
+    for cls in type(optimizer).__mro__:
+        if cls in _SCALED_RATES:
+            return _SCALED_RATES[cls]
+    raise ValueError(
+        f"learning_rate_init='auto' has no rule to derive the rate of "
+        f"{optimizer!r} from the data (it has one for SGD, Adam, RMSprop, "
+        "Adagrad and their subclasses). Pass learning_rate_init as a float."
+    )
 
 
 def _row_weights(sample_weight, rows, n_rows):
@@ -285,13 +303,6 @@ _LINEAR_PARAMETERS = {
         "cover it. ``partial_fit`` keeps the rate of its first call; "
         "``learning_rate_init_`` is the rate used. A float is used as given "
         "(ten times it with ``'adagrad'``, as for the MLPs).",
-    ),
-    "weight_decay": (
-        "float",
-        "Decoupled weight decay of ``'adamw'`` (the coefficients, not the "
-        "intercepts, shrink by ``learning_rate * weight_decay`` each step). 0 by "
-        "default: ``alpha`` is the linear models' penalty, and a decay on top "
-        "would move the fit off the optimum of their objective.",
     ),
 }
 _LEARNING_RATE_ATTRIBUTE = (
@@ -427,9 +438,6 @@ class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):  # noqa: D
         n_iter_no_change=10,
         max_fun=15000,
         l1_ratio=0.0,
-        weight_decay=0.0,
-        decay_rate=0.5,
-        decay_steps=50,
         warmup_epochs=0,
         clip_norm=None,
         scoring=None,
@@ -557,9 +565,6 @@ class GDLogisticClassifier(GradientDescentClassifierMixin, BaseLinearGD):  # noq
         n_iter_no_change=10,
         max_fun=15000,
         l1_ratio=0.0,
-        weight_decay=0.0,
-        decay_rate=0.5,
-        decay_steps=50,
         warmup_epochs=0,
         clip_norm=None,
         scoring=None,

@@ -18,6 +18,8 @@ from skneural import (
     MLPRegressor,
     MLPSoftmaxClassifier,
 )
+from skneural.engine.optimizers import SGD, AdamW
+from skneural.engine.schedules import Cosine, Step
 from skneural.utils import all_estimators
 
 # Every solver, each at the estimators' defaults: the linear models' default
@@ -74,6 +76,9 @@ def _configurations():
         GDLogisticClassifier(alpha=0.1, l1_ratio=0.5),
         GDLinearRegressor(alpha=1.0, l1_ratio=1.0),
         GDLinearRegressor(alpha=0.1, l1_ratio=0.5, solver="sgd"),
+        # Engine instances as solver and learning_rate: nested parameters.
+        MLPRegressor(solver=AdamW(weight_decay=0.05), learning_rate=Step()),
+        GDLogisticClassifier(solver=SGD(momentum=0.5), learning_rate=Cosine()),
     ]
     return instances
 

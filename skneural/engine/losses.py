@@ -46,11 +46,37 @@ class Loss(ValueObject):
         :data:`skneural.engine.activations.OUTPUT_FUNCTIONS`.
     smooth : bool
         False when the loss has kinks (its gradient is a sub-gradient there).
+    non_negative_targets : bool
+        True when the loss is defined for non-negative targets only (the
+        Poisson deviance); :meth:`check_targets` then refuses negative ones.
     """
 
     name = "loss"
     out_activation = "identity"
     smooth = True
+    non_negative_targets = False
+
+    def check_targets(self, y):
+        """Raise if ``y`` holds targets outside the domain of this loss.
+
+        Subclasses whose domain is not the real numbers, or the non-negative
+        ones (``non_negative_targets``), override this.
+
+        Parameters
+        ----------
+        y : ndarray
+            Regression targets.
+
+        Raises
+        ------
+        ValueError
+            If a target is outside the domain.
+        """
+        if self.non_negative_targets and np.any(y < 0):
+            raise ValueError(
+                f"loss={self.name!r} requires non-negative targets, but y has "
+                "negative values."
+            )
 
     def pointwise(self, raw, y):
         """Return the loss of each sample, summed over outputs.
@@ -208,6 +234,7 @@ class PoissonLoss(Loss):
 
     name = "poisson"
     out_activation = "exp"
+    non_negative_targets = True
 
     def pointwise(self, raw, y):  # noqa: D102
         mean = _capped_exp(raw)

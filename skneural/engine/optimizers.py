@@ -39,9 +39,27 @@ __all__ = [
 
 
 class Optimizer(ValueObject):
-    """Base class: hyper-parameters only; state comes from :meth:`init`."""
+    """Base class: hyper-parameters only; state comes from :meth:`init`.
+
+    Attributes
+    ----------
+    name : str
+        Registry key of the optimizer.
+    rate_factor : float
+        How many times the estimators' ``learning_rate_init`` this optimizer
+        steps at. 10 for :class:`Adagrad`, whose step shrinks as the root of
+        the number of steps taken where Adam's keeps its size, so it needs a
+        larger rate to move as far (PyTorch's defaults keep the same ratio,
+        0.01 to Adam's 0.001); 1 for the others.
+    follows_sklearn_schedules : bool
+        Whether scikit-learn's ``learning_rate='invscaling'`` and
+        ``'adaptive'`` apply: scikit-learn's MLP applies them to plain SGD
+        only, and any other solver keeps ``learning_rate_init``.
+    """
 
     name = "optimizer"
+    rate_factor = 1.0
+    follows_sklearn_schedules = False
 
     def init(self, params):
         """Return the initial optimizer state for ``params``.
@@ -135,6 +153,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    follows_sklearn_schedules = True
 
     def __init__(self, momentum=0.9, nesterov=True):
         self.momentum = float(momentum)
@@ -437,6 +456,7 @@ class Adagrad(_RootScaled):
     """
 
     name = "adagrad"
+    rate_factor = 10.0
 
     def __init__(self, epsilon=1e-8):
         self.epsilon = float(epsilon)

@@ -29,7 +29,45 @@ __all__ = [
 
 
 class Schedule(ValueObject):
-    """Base class: ``schedule(epoch) -> learning rate``."""
+    """Base class: ``schedule(epoch) -> learning rate``.
+
+    A schedule's ``learning_rate_init`` (and :class:`Cosine`'s ``n_epochs``)
+    may be left unset (None) when it is handed to an estimator as
+    ``learning_rate``: the estimator fills them in for each fit through
+    :meth:`filled`, from its own learning rate and number of epochs.
+    """
+
+    def filled(self, **values):
+        """Return this schedule with the parameters left unset taken from ``values``.
+
+        Parameters
+        ----------
+        **values : dict
+            Values for parameters such as ``learning_rate_init`` or
+            ``n_epochs``; those this schedule lacks, or has set, are ignored.
+
+        Returns
+        -------
+        schedule : Schedule
+            ``self`` when nothing is unset, else a new schedule.
+        """
+        params = self.get_params(deep=False)
+        unset = {
+            name: value
+            for name, value in values.items()
+            if name in params and params[name] is None
+        }
+        return type(self)(**{**params, **unset}) if unset else self
+
+    def _required(self, name):
+        """Return the parameter ``name``, which must be set by the time of a call."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(
+                f"{type(self).__name__} has no {name}: set it, or pass the schedule "
+                "to an estimator as learning_rate, which sets it for each fit."
+            )
+        return value
 
     def __call__(self, epoch):
         """Return the learning rate for ``epoch``.
@@ -52,15 +90,15 @@ class Constant(Schedule):
 
     Parameters
     ----------
-    learning_rate_init : float
-        The learning rate.
+    learning_rate_init : float, default=None
+        The learning rate; None leaves it to the estimator.
     """
 
-    def __init__(self, learning_rate_init):
-        self.learning_rate_init = float(learning_rate_init)
+    def __init__(self, learning_rate_init=None):
+        self.learning_rate_init = _optional(float, learning_rate_init)
 
     def __call__(self, epoch):  # noqa: D102
-        return self.learning_rate_init
+        return self._required("learning_rate_init")
 
 
 class InvScaling(Schedule):
@@ -72,22 +110,22 @@ class InvScaling(Schedule):
 
     Parameters
     ----------
-    learning_rate_init : float
-        Learning rate of the first epoch.
+    learning_rate_init : float, default=None
+        Learning rate of the first epoch; None leaves it to the estimator.
     power_t : float, default=0.5
         Exponent of the decay.
     samples_per_epoch : int, default=1
         Samples in one epoch.
     """
 
-    def __init__(self, learning_rate_init, power_t=0.5, samples_per_epoch=1):
-        self.learning_rate_init = float(learning_rate_init)
+    def __init__(self, learning_rate_init=None, power_t=0.5, samples_per_epoch=1):
+        self.learning_rate_init = _optional(float, learning_rate_init)
         self.power_t = float(power_t)
         self.samples_per_epoch = int(samples_per_epoch)
 
     def __call__(self, epoch):  # noqa: D102
         t = epoch * self.samples_per_epoch
-        return self.learning_rate_init / (t + 1) ** self.power_t
+        return self._required("learning_rate_init") / (t + 1) ** self.power_t
 
 
 class Exponential(Schedule):
@@ -95,21 +133,23 @@ class Exponential(Schedule):
 
     Parameters
     ----------
-    learning_rate_init : float
-        Learning rate of the first epoch.
+    learning_rate_init : float, default=None
+        Learning rate of the first epoch; None leaves it to the estimator.
     decay_rate : float, default=0.5
         Factor applied every ``decay_steps`` epochs, smoothly in between.
     decay_steps : int, default=50
         Epochs over which the rate is multiplied by ``decay_rate``.
     """
 
-    def __init__(self, learning_rate_init, decay_rate=0.5, decay_steps=50):
-        self.learning_rate_init = float(learning_rate_init)
+    def __init__(self, learning_rate_init=None, decay_rate=0.5, decay_steps=50):
+        self.learning_rate_init = _optional(float, learning_rate_init)
         self.decay_rate = float(decay_rate)
         self.decay_steps = int(decay_steps)
 
     def __call__(self, epoch):  # noqa: D102
-        return self.learning_rate_init * self.decay_rate ** (epoch / self.decay_steps)
+        return self._required("learning_rate_init") * self.decay_rate ** (
+            epoch / self.decay_steps
+        )
 
 
 class Step(Schedule):
@@ -117,21 +157,23 @@ class Step(Schedule):
 
     Parameters
     ----------
-    learning_rate_init : float
-        Learning rate of the first epoch.
+    learning_rate_init : float, default=None
+        Learning rate of the first epoch; None leaves it to the estimator.
     decay_rate : float, default=0.5
         Factor of each decay.
     decay_steps : int, default=50
         Epochs between decays.
     """
 
-    def __init__(self, learning_rate_init, decay_rate=0.5, decay_steps=50):
-        self.learning_rate_init = float(learning_rate_init)
+    def __init__(self, learning_rate_init=None, decay_rate=0.5, decay_steps=50):
+        self.learning_rate_init = _optional(float, learning_rate_init)
         self.decay_rate = float(decay_rate)
         self.decay_steps = int(decay_steps)
 
     def __call__(self, epoch):  # noqa: D102
-        return self.learning_rate_init * self.decay_rate ** (epoch // self.decay_steps)
+        return self._required("learning_rate_init") * self.decay_rate ** (
+            epoch // self.decay_steps
+        )
 
 
 class Cosine(Schedule):
@@ -142,22 +184,24 @@ class Cosine(Schedule):
 
     Parameters
     ----------
-    learning_rate_init : float
-        Learning rate of the first epoch.
-    n_epochs : int
-        Length of the annealing.
+    learning_rate_init : float, default=None
+        Learning rate of the first epoch; None leaves it to the estimator.
+    n_epochs : int, default=None
+        Length of the annealing; None leaves it to the estimator
+        (``max_iter - warmup_epochs``).
     min_learning_rate : float, default=0.0
         Final learning rate.
     """
 
-    def __init__(self, learning_rate_init, n_epochs, min_learning_rate=0.0):
-        self.learning_rate_init = float(learning_rate_init)
-        self.n_epochs = int(n_epochs)
+    def __init__(self, learning_rate_init=None, n_epochs=None, min_learning_rate=0.0):
+        self.learning_rate_init = _optional(float, learning_rate_init)
+        self.n_epochs = _optional(int, n_epochs)
         self.min_learning_rate = float(min_learning_rate)
 
     def __call__(self, epoch):  # noqa: D102
-        progress = min(epoch, self.n_epochs) / self.n_epochs
-        span = self.learning_rate_init - self.min_learning_rate
+        n_epochs = self._required("n_epochs")
+        progress = min(epoch, n_epochs) / n_epochs
+        span = self._required("learning_rate_init") - self.min_learning_rate
         return self.min_learning_rate + span * 0.5 * (
             1.0 + math.cos(math.pi * progress)
         )
@@ -182,7 +226,18 @@ class Warmup(Schedule):
         self.schedule = schedule
         self.warmup_epochs = int(warmup_epochs)
 
+    def filled(self, **values):  # noqa: D102
+        schedule = self.schedule.filled(**values)
+        if schedule is self.schedule:
+            return self
+        return Warmup(schedule, self.warmup_epochs)
+
     def __call__(self, epoch):  # noqa: D102
         if epoch < self.warmup_epochs:
             return self.schedule(0) * (epoch + 1) / self.warmup_epochs
         return self.schedule(epoch - self.warmup_epochs)
+
+
+def _optional(convert, value):
+    """Return ``convert(value)``, or None for None (a value left unset)."""
+    return None if value is None else convert(value)

@@ -83,3 +83,39 @@ def test_an_unhashable_hyper_parameter_still_hashes_consistently():
     first, second = Polynomial([1.0, 2.0]), Polynomial([1.0, 2.0])
     assert first == second and hash(first) == hash(second)
     assert len({first, second}) == 1
+
+
+# ------------------------------------------- scikit-learn's parameter protocol
+@pytest.mark.parametrize("obj", OBJECTS, ids=repr)
+def test_params_are_the_init_arguments_and_clone_rebuilds_from_them(obj):
+    from sklearn.base import clone
+
+    params = obj.get_params(deep=False)
+    assert params == vars(obj)
+    for duplicate in (obj.__sklearn_clone__(), clone(obj)):
+        assert duplicate == obj and duplicate is not obj
+    assert type(obj)(**params) == obj
+
+
+def test_nested_params_are_read_and_set_through_the_holder():
+    warmup = schedules.Warmup(schedules.Step(0.1, decay_rate=0.5), 2)
+    assert warmup.get_params()["schedule__decay_rate"] == 0.5
+    assert "schedule__decay_rate" not in warmup.get_params(deep=False)
+    inner = warmup.schedule
+    assert warmup.set_params(schedule__decay_steps=3, warmup_epochs=4) is warmup
+    assert warmup == schedules.Warmup(schedules.Step(0.1, 0.5, 3), 4)
+    # Cloned, the inner schedule is a copy: setting it leaves the original.
+    copy = warmup.__sklearn_clone__().set_params(schedule__decay_rate=0.1)
+    assert copy.schedule is not inner and inner.decay_rate == 0.5
+
+
+def test_set_params_converts_as_init_does_and_names_the_valid_parameters():
+    step = schedules.Step(0.1).set_params(decay_steps=3.0)
+    assert step.decay_steps == 3 and isinstance(step.decay_steps, int)
+    with pytest.raises(
+        ValueError, match=r"'decay_step'.*\['decay_rate', 'decay_steps'"
+    ):
+        step.set_params(decay_step=3)
+    with pytest.raises(ValueError, match="no parameters to set"):
+        step.set_params(decay_rate__x=1)
+    assert step == schedules.Step(0.1, decay_steps=3)

@@ -394,9 +394,9 @@ def test_new_optimizers_reduce_the_loss_and_fit(
 
 def test_adamw_decay_shrinks_weights_not_intercepts(classification):
     X, y = classification
-    common = dict(solver="adamw", alpha=0.0, max_iter=50, random_state=0)
-    light = MLPSoftmaxClassifier(weight_decay=0.0, **common).fit(X, y)
-    heavy = MLPSoftmaxClassifier(weight_decay=5.0, **common).fit(X, y)
+    common = dict(alpha=0.0, max_iter=50, random_state=0)
+    light = MLPSoftmaxClassifier(solver=AdamW(weight_decay=0.0), **common).fit(X, y)
+    heavy = MLPSoftmaxClassifier(solver=AdamW(weight_decay=5.0), **common).fit(X, y)
     assert np.linalg.norm(heavy.coefs_[0]) < 0.8 * np.linalg.norm(light.coefs_[0])
     # With a zero gradient, one step decays exactly the weights it is told to.
     optimizer = AdamW(weight_decay=0.5, n_decayed=3)
@@ -463,7 +463,7 @@ def test_schedules_are_pure_functions_of_the_epoch():
     "learning_rate, expected",
     [
         (
-            "step",
+            Step(decay_steps=3),
             lambda e: 0.01 * 0.5 ** ((e - 2) // 3) if e >= 2 else 0.01 * (e + 1) / 2,
         ),
         (
@@ -486,13 +486,12 @@ def test_every_solver_follows_the_schedule_with_warmup(
         learning_rate=learning_rate,
         learning_rate_init=0.01,
         warmup_epochs=2,
-        decay_steps=3,
         max_iter=8,
         tol=0,
         n_iter_no_change=100,
         random_state=0,
     )
-    schedule = reg._schedule(len(X), reg.learning_rate_init)
+    schedule = reg._schedule(reg._engine_optimizer(), len(X), reg.learning_rate_init)
     assert_allclose([schedule(e) for e in range(8)], [expected(e) for e in range(8)])
     reg.fit(X, y)
     assert reg.n_iter_ == 8

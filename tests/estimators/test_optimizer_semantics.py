@@ -32,6 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from skneural import GDLogisticClassifier, MLPRegressor, MLPSoftmaxClassifier
 from skneural._base import best_constant_output
 from skneural.engine.initializers import Initializer
+from skneural.engine.optimizers import AdamW
 
 
 def standardized(loader, n_samples=None):
@@ -196,7 +197,10 @@ L1_SOLVERS = [
     ("sgd", dict(momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.1)),
     ("sgd", dict(momentum=0.0, learning_rate_init=0.5)),
     ("adam", dict(learning_rate_init=0.01, learning_rate="cosine")),
-    ("adamw", dict(learning_rate_init=0.01, weight_decay=0.0, learning_rate="cosine")),
+    (
+        AdamW(weight_decay=0.0),
+        dict(learning_rate_init=0.01, learning_rate="cosine"),
+    ),
     ("rmsprop", dict(learning_rate_init=0.01, learning_rate="cosine")),
     ("adagrad", dict(learning_rate_init=0.03)),
 ]
