@@ -494,7 +494,7 @@ def _set_up(objective, params, data, options, state, rng, rows):
         grad=np.empty_like(params),
         # Only a training pass with dropout draws masks; without dropout the
         # generator is not passed, so the batches alone decide the gradient.
-        dropout_rng=rng if any(objective.network.dropout) else None,
+        dropout_rng=rng if objective.network.needs_rng else None,
         # The rise check compares the last epoch's loss with the loss here.
         start_params=params.copy(),
         first_loss_before=state.guard.first_loss,
