@@ -440,7 +440,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             params = self._initial_params(network, rng, X, Y, sample_weight)
             self._reset_training_record()
         else:
-            params = network.pack(self.coefs_, self.intercepts_, dtype=X.dtype)
+            params = network.pack(
+                self.coefs_,
+                self.intercepts_,
+                dtype=X.dtype,
+                layer_params=self._fitted_layer_params(),
+            )
         self._network = network
         self.n_layers_ = network.n_layers + 1
         self.n_outputs_ = network.layer_sizes[-1]
@@ -658,10 +663,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.best_validation_score_ = None
         self.best_loss_ = None
 
+    def _fitted_layer_params(self):
+        """Return the fitted parameters of the layers that are not dense."""
+        return ()
+
     def _store_result(self, result):
-        network = self._network
-        self.coefs_ = network.coefs(result.params)
-        self.intercepts_ = network.intercepts(result.params)
+        vars(self).update(self._layer_attributes(result.params))
         self.n_iter_ = result.n_iter
         self.t_ += result.n_samples_seen
         self.loss_curve_.extend(result.loss_curve)
@@ -779,7 +786,9 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 reset=False,
             )
         )
-        return self._network.predict_raw_layers(self.coefs_, self.intercepts_, X)
+        return self._network.predict_raw_layers(
+            self.coefs_, self.intercepts_, X, self._fitted_layer_params()
+        )
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
