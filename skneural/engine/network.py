@@ -678,6 +678,6 @@ def _dense_input(X, layer):
     """Refuse a sparse ``X`` for a first layer that takes only arrays."""
     if not isinstance(X, np.ndarray):
         raise TypeError(
-            f"The first layer, {layer!r}, takes a dense array, not "
-            f"{type(X).__name__}; densify X or put a Dense layer first."
+            f"The first layer, {layer!r}, takes a dense array, not a sparse "
+            f"matrix ({type(X).__name__}); densify X or put a Dense layer first."
         )
