@@ -81,7 +81,9 @@ class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
         }
 
     def _fitted_layer_params(self):
-        return self.layer_params_
+        # Code written for scikit-learn may set coefs_ and intercepts_ by hand
+        # (its test_fit does); a dense stack needs nothing more.
+        return getattr(self, "layer_params_", [])
 
     def _hidden_activation(self):
         return self.activation

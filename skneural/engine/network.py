@@ -345,7 +345,7 @@ class Network:
         ]
 
     def layer_params(self, params):
-        """Parameters of every layer that is not dense, as views into ``params``.
+        """Return the parameters of every layer that is not dense, as views.
 
         Parameters
         ----------
