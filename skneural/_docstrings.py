@@ -51,7 +51,9 @@ PARAMETERS = {
         "hidden layer, in [0, 1). Inverted dropout at training time only "
         "(kept units are scaled by 1 / (1 - rate)); masks come from "
         "``random_state``, and predictions never drop units. Not with "
-        "``solver='lbfgs'``.",
+        "``solver='lbfgs'``. It applies to the layers given by their size in "
+        "``hidden_layer_sizes``, not to layer instances (their entry in a "
+        "sequence of rates must be 0).",
     ),
     "class_weight": (
         "dict, 'balanced' or None",

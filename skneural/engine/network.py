@@ -442,14 +442,14 @@ class Network:
             The flat vector (a new array).
         """
         dtype = coefs[0].dtype if dtype is None else dtype
-        if len(coefs) != sum(self._dense) or len(layer_params) != (
-            self.n_layers - sum(self._dense)
-        ):
+        n_dense = sum(self._dense)
+        counts = (len(coefs), len(intercepts), len(layer_params))
+        if counts != (n_dense, n_dense, self.n_layers - n_dense):
             raise ValueError(
-                f"{len(coefs)} coefficient matrices and {len(layer_params)} sets "
-                f"of layer parameters do not fit the network, which has "
-                f"{sum(self._dense)} dense layers and "
-                f"{self.n_layers - sum(self._dense)} others."
+                f"{counts[0]} coefficient matrices, {counts[1]} intercept vectors "
+                f"and {counts[2]} sets of layer parameters do not fit the "
+                f"network, which has {n_dense} dense layers and "
+                f"{self.n_layers - n_dense} others."
             )
         params = np.empty(self.n_params, dtype=dtype)
         arrays = self._assemble(coefs, intercepts, layer_params)
