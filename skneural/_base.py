@@ -402,7 +402,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             self,
             X,
             y,
-            accept_sparse=["csr", "csc"],
+            accept_sparse=self._accept_sparse(),
             multi_output=True,
             dtype=(np.float64, np.float32),
             reset=first_pass,
@@ -557,7 +557,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 X_val = validate_data(
                     self,
                     X_val,
-                    accept_sparse=["csr", "csc"],
+                    accept_sparse=self._accept_sparse(),
                     dtype=X.dtype,
                     reset=False,
                 )
@@ -662,6 +662,10 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.validation_loss_curve_ = None
         self.best_validation_score_ = None
         self.best_loss_ = None
+
+    def _accept_sparse(self):
+        """Return the sparse formats X may come in (False for none)."""
+        return ["csr", "csc"]
 
     def _fitted_layer_params(self):
         """Return the fitted parameters of the layers that are not dense."""
@@ -781,7 +785,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             validate_data(
                 self,
                 X,
-                accept_sparse=["csr", "csc"],
+                accept_sparse=self._accept_sparse(),
                 dtype=(np.float64, np.float32),
                 reset=False,
             )
@@ -800,7 +804,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = bool(self._accept_sparse())
         return tags
 
 

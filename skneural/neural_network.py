@@ -80,6 +80,16 @@ class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
             "layer_params_": self._network.layer_params(params),
         }
 
+    def _accept_sparse(self):
+        # Only the first layer reads X; a layer instance may take arrays only.
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, Layer) or np.ndim(sizes) == 0:
+            sizes = [sizes]
+        first = next(iter(sizes), None)
+        if isinstance(first, Layer) and not first.accepts_sparse:
+            return False
+        return super()._accept_sparse()
+
     def _fitted_layer_params(self):
         # Code written for scikit-learn may set coefs_ and intercepts_ by hand
         # (its test_fit does); a dense stack needs nothing more.

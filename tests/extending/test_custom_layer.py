@@ -19,6 +19,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skneural import MLPRegressor
 from skneural.engine import Network, Objective
@@ -237,7 +238,17 @@ def test_a_sparse_x_is_refused_by_a_dense_only_first_layer():
     import scipy.sparse as sp
 
     X, y = data(50)
-    with pytest.raises(TypeError, match="sparse"):
-        MLPRegressor(hidden_layer_sizes=(Scale(), 4), max_iter=2).fit(
-            sp.csr_matrix(X), y
-        )
+    model = MLPRegressor(hidden_layer_sizes=(Scale(), 4), max_iter=2)
+    assert not model.__sklearn_tags__().input_tags.sparse
+    with pytest.raises(TypeError, match="(?i)sparse"):
+        model.fit(sp.csr_matrix(X), y)
+    # Behind a dense layer, the scales read dense arrays: sparse X is fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(hidden_layer_sizes=(4, Scale())).fit(sp.csr_matrix(X), y)
+    assert model.__sklearn_tags__().input_tags.sparse
+
+
+@parametrize_with_checks([MLPRegressor(hidden_layer_sizes=(Scale(), 8))])
+def test_scikit_learn_checks_pass_with_the_custom_layer(estimator, check):
+    check(estimator)
