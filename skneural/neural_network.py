@@ -56,11 +56,15 @@ class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
     }
 
-    def _hidden_layer_sizes(self):
+    def _hidden_entries(self):
+        """Return ``hidden_layer_sizes`` as a list (one size or layer: a list of one)."""
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, Layer) or np.ndim(sizes) == 0:
-            sizes = [sizes]
-        sizes = list(sizes)
+            return [sizes]
+        return list(sizes)
+
+    def _hidden_layer_sizes(self):
+        sizes = self._hidden_entries()
         if any(
             not isinstance(size, Layer)
             and (
@@ -82,10 +86,7 @@ class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
 
     def _accept_sparse(self):
         # Only the first layer reads X; a layer instance may take arrays only.
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, Layer) or np.ndim(sizes) == 0:
-            sizes = [sizes]
-        first = next(iter(sizes), None)
+        first = next(iter(self._hidden_entries()), None)
         if isinstance(first, Layer) and not first.accepts_sparse:
             return False
         return super()._accept_sparse()

@@ -38,7 +38,14 @@ from .activations import get_activation
 from .dropout import dropout_mask
 from .value import ValueObject
 
-__all__ = ["ActivationLayer", "Dense", "Layer", "Noise", "ParameterGroup"]
+__all__ = [
+    "ActivationLayer",
+    "Dense",
+    "Layer",
+    "Noise",
+    "ParameterGroup",
+    "allocate_buffers",
+]
 
 
 @dataclass(frozen=True)
