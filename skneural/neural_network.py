@@ -57,7 +57,7 @@ class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
     }
 
     def _hidden_entries(self):
-        """Return ``hidden_layer_sizes`` as a list (one size or layer: a list of one)."""
+        """Return ``hidden_layer_sizes`` as a list; a single entry is a list of one."""
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, Layer) or np.ndim(sizes) == 0:
             return [sizes]
