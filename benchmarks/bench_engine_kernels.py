@@ -26,8 +26,8 @@ from threadpoolctl import threadpool_limits
 
 from skneural.engine import Network, kernels
 from skneural.engine.activations import ReLU, Tanh
+from skneural.engine.layers import _column_sums_into, _dense_dot_into
 from skneural.engine.losses import BinaryLogLoss, MultinomialLogLoss
-from skneural.engine.network import _column_sums_into, _dense_dot_into
 from skneural.engine.optimizers import Adam
 
 

@@ -470,7 +470,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             self,
             X,
             y,
-            accept_sparse=["csr", "csc"],
+            accept_sparse=self._accept_sparse(),
             multi_output=True,
             dtype=(np.float64, np.float32),
             reset=first_pass,
@@ -508,7 +508,12 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             params = self._initial_params(network, rng, X, Y, sample_weight)
             self._reset_training_record()
         else:
-            params = network.pack(self.coefs_, self.intercepts_, dtype=X.dtype)
+            params = network.pack(
+                self.coefs_,
+                self.intercepts_,
+                dtype=X.dtype,
+                layer_params=self._fitted_layer_params(),
+            )
         self._network = network
         self.n_layers_ = network.n_layers + 1
         self.n_outputs_ = network.layer_sizes[-1]
@@ -629,7 +634,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 X_val = validate_data(
                     self,
                     X_val,
-                    accept_sparse=["csr", "csc"],
+                    accept_sparse=self._accept_sparse(),
                     dtype=X.dtype,
                     reset=False,
                 )
@@ -735,10 +740,16 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         self.best_validation_score_ = None
         self.best_loss_ = None
 
+    def _accept_sparse(self):
+        """Return the sparse formats X may come in (False for none)."""
+        return ["csr", "csc"]
+
+    def _fitted_layer_params(self):
+        """Return the fitted parameters of the layers that are not dense."""
+        return ()
+
     def _store_result(self, result):
-        network = self._network
-        self.coefs_ = network.coefs(result.params)
-        self.intercepts_ = network.intercepts(result.params)
+        vars(self).update(self._layer_attributes(result.params))
         self.n_iter_ = result.n_iter
         self.t_ += result.n_samples_seen
         self.loss_curve_.extend(result.loss_curve)
@@ -851,12 +862,14 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             validate_data(
                 self,
                 X,
-                accept_sparse=["csr", "csc"],
+                accept_sparse=self._accept_sparse(),
                 dtype=(np.float64, np.float32),
                 reset=False,
             )
         )
-        return self._network.predict_raw_layers(self.coefs_, self.intercepts_, X)
+        return self._network.predict_raw_layers(
+            self.coefs_, self.intercepts_, X, self._fitted_layer_params()
+        )
 
     def _check_solver(self):
         if self._engine_optimizer() is None:
@@ -868,7 +881,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = bool(self._accept_sparse())
         return tags
 
 

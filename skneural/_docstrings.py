@@ -22,7 +22,12 @@ def _choices(names):
 PARAMETERS = {
     "hidden_layer_sizes": (
         "array-like of shape (n_layers - 2,)",
-        "The ith element is the number of units of the ith hidden layer.",
+        "The ith element is the number of units of the ith hidden layer. An "
+        "element may also be a layer, an instance of "
+        ":class:`skneural.engine.layers.Layer` (such as "
+        "``ActivationLayer('tanh')`` or a layer of your own), inserted as it is; "
+        "a number ``k`` is a dense layer of ``k`` units with the estimator's "
+        "``activation`` and ``dropout``.",
     ),
     "activation": (
         f"{_choices(ACTIVATIONS.builtin_names)}, str or Activation",
@@ -46,7 +51,9 @@ PARAMETERS = {
         "hidden layer, in [0, 1). Inverted dropout at training time only "
         "(kept units are scaled by 1 / (1 - rate)); masks come from "
         "``random_state``, and predictions never drop units. Not with "
-        "``solver='lbfgs'``.",
+        "``solver='lbfgs'``. It applies to the layers given by their size in "
+        "``hidden_layer_sizes``, not to layer instances (their entry in a "
+        "sequence of rates must be 0).",
     ),
     "class_weight": (
         "dict, 'balanced' or None",
@@ -273,6 +280,15 @@ ATTRIBUTES = {
     "intercepts_": (
         "list of ndarray",
         "The ith element is the intercept vector of layer i + 1.",
+    ),
+    "layer_params_": (
+        "list of dict",
+        "Parameters of the layers of ``hidden_layer_sizes`` that are not dense "
+        "(layer instances other than :class:`skneural.engine.layers.Dense`), "
+        "one dictionary per such layer in order, from the name of each "
+        "parameter array to the array; empty when every hidden layer is dense. "
+        "``coefs_`` and ``intercepts_`` then hold the dense layers' arrays "
+        "only.",
     ),
     "n_features_in_": ("int", "Number of features seen during :term:`fit`."),
     "feature_names_in_": (

@@ -12,8 +12,16 @@ from ._regressor import GradientDescentRegressorMixin
 from ._sklearn_private import SklearnMLPInternalsMixin
 from .engine.activations import ACTIVATIONS, Activation
 from .engine.initializers import SYMMETRY_BREAKING, Initializer
+from .engine.layers import Layer
 
 __all__ = ["MLPRegressor", "MLPSoftmaxClassifier"]
+
+# The fitted attributes of a network, with those of its non-dense layers.
+_MLP_ATTRIBUTES = tuple(
+    item
+    for name in NETWORK_ATTRIBUTES
+    for item in ((name, "layer_params_") if name == "intercepts_" else (name,))
+)
 
 _REFERENCES = """
 References
@@ -36,6 +44,7 @@ class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
+            Layer,
         ],
         # Other names must be registered; fit checks them (the registry grows).
         "activation": [
@@ -47,17 +56,45 @@ class BaseMLP(SklearnMLPInternalsMixin, BaseGradientDescent):
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
     }
 
-    def _hidden_layer_sizes(self):
+    def _hidden_entries(self):
+        """Return ``hidden_layer_sizes`` as a list; a single entry is a list of one."""
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
+        if isinstance(sizes, Layer) or np.ndim(sizes) == 0:
+            return [sizes]
+        return list(sizes)
+
+    def _hidden_layer_sizes(self):
+        sizes = self._hidden_entries()
         if any(
-            not isinstance(size, Real) or not float(size).is_integer() or size <= 0
+            not isinstance(size, Layer)
+            and (
+                not isinstance(size, Real) or not float(size).is_integer() or size <= 0
+            )
             for size in sizes
         ):
             raise ValueError(
-                f"hidden_layer_sizes must hold positive integers, got {sizes}."
+                "hidden_layer_sizes must hold positive integers or Layer "
+                f"instances (skneural.engine.layers), got {sizes}."
             )
-        return tuple(int(size) for size in sizes)
+        return tuple(size if isinstance(size, Layer) else int(size) for size in sizes)
+
+    def _layer_attributes(self, params):
+        return {
+            **super()._layer_attributes(params),
+            "layer_params_": self._network.layer_params(params),
+        }
+
+    def _accept_sparse(self):
+        # Only the first layer reads X; a layer instance may take arrays only.
+        first = next(iter(self._hidden_entries()), None)
+        if isinstance(first, Layer) and not first.accepts_sparse:
+            return False
+        return super()._accept_sparse()
+
+    def _fitted_layer_params(self):
+        # Code written for scikit-learn may set coefs_ and intercepts_ by hand
+        # (its test_fit does); a dense stack needs nothing more.
+        return getattr(self, "layer_params_", [])
 
     def _hidden_activation(self):
         return self.activation
@@ -116,7 +153,7 @@ array([0, 0, 1, 1, 0])
     attributes and methods are those of
     :class:`sklearn.neural_network.MLPClassifier`.
     """,
-    attributes=("classes_", *NETWORK_ATTRIBUTES),
+    attributes=("classes_", *_MLP_ATTRIBUTES),
     sections=_CLASSIFIER_EXAMPLE.format(references=_REFERENCES),
 )
 class MLPSoftmaxClassifier(GradientDescentClassifierMixin, BaseMLP):  # noqa: D101 (written by @document)
@@ -198,7 +235,7 @@ Examples
             "selects that loss and its ``out_activation``.",
         )
     },
-    attributes=NETWORK_ATTRIBUTES,
+    attributes=_MLP_ATTRIBUTES,
     sections=_REGRESSOR_EXAMPLE.format(references=_REFERENCES),
 )
 class MLPRegressor(GradientDescentRegressorMixin, BaseMLP):  # noqa: D101 (written by @document)

@@ -1,7 +1,7 @@
 """The gradient-descent engine: NumPy and SciPy only, no scikit-learn.
 
-It works on arrays: a :class:`~skneural.engine.network.Network` (layer sizes,
-activation, loss) over one flat parameter vector, an
+It works on arrays: a :class:`~skneural.engine.network.Network` (a sequence of
+:mod:`~skneural.engine.layers` and a loss) over one flat parameter vector, an
 :class:`~skneural.engine.objective.Objective` (weighted mean loss plus L2
 penalty), optimizers, schedules, stopping monitors and the training loops of
 :mod:`skneural.engine.training`. The estimators are thin adapters on top.

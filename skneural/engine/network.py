@@ -1,25 +1,27 @@
-"""A dense feed-forward network over one flat parameter vector.
+"""A feed-forward network of layers over one flat parameter vector.
 
-All weights and intercepts live in a single 1-D array: first every layer's
-weight matrix (row-major), then every layer's intercepts. Layers are views
-into it, so optimizers update the whole network with one vectorised
-operation, L-BFGS sees the vector it expects, and the L2 penalty touches one
-contiguous slice.
+A network is a sequence of :mod:`~skneural.engine.layers`: by default a
+stack of :class:`~skneural.engine.layers.Dense` layers built from layer sizes,
+and any other :class:`~skneural.engine.layers.Layer` where the sizes hold one.
+All parameters live in a single 1-D array: first every layer's penalised
+groups (a dense layer's weight matrix, row-major), then the others (the
+intercepts). Layers see views into it, so optimizers update the whole
+network with one vectorised operation, L-BFGS sees the vector it expects,
+and the penalty touches one contiguous slice, ``params[:n_coef]``.
 
 Training passes run on a :class:`Workspace` of buffers allocated once for the
 largest batch; a smaller batch uses the leading rows of each buffer, so a
 training epoch allocates no per-batch arrays for dense data.
 """
 
-import inspect
-from itertools import pairwise
+from numbers import Real
 
 import numpy as np
 
 from .activations import OUTPUT_FUNCTIONS, get_activation
-from .dropout import dropout_mask
 from .hashing import row_keys
 from .initializers import get_initializer
+from .layers import Dense, Layer, Noise, allocate_buffers
 from .losses import get_loss
 
 __all__ = ["Network", "RowViews", "Workspace"]
@@ -42,56 +44,54 @@ class Workspace:
     n_features_batch : int or None, default=None
         When given, also allocate ``X_batch`` of shape
         ``(n_rows, n_features_batch)`` to gather shuffled dense batches into.
+
+    Attributes
+    ----------
+    buffers : list of dict
+        Each layer's buffers (see :class:`~skneural.engine.layers.Layer`);
+        ``buffers[-1]['output']`` receives the raw output.
+    deltas : list of ndarray
+        ``deltas[i]`` receives the gradient with respect to layer ``i``'s
+        output; the last one the loss gradient of the raw output.
+    dropped : list of ndarray or None
+        Each layer's dropped-out output, where it has dropout.
+    scratch : ndarray or None
+        The flat scratch space the layers share (None when none needs any).
     """
 
     def __init__(self, network, n_rows, dtype, n_features_batch=None):
-        hidden = network.layer_sizes[1:-1]
-        n_outputs = network.layer_sizes[-1]
         self.n_rows = n_rows
         self.dtype = np.dtype(dtype)
-        self.activations = [np.empty((n_rows, units), dtype) for units in hidden]
-        self.pre_activations = (
-            [np.empty((n_rows, units), dtype) for units in hidden]
-            if network.activation.needs_input
-            else None
+        widths = network.layer_sizes
+        # One scratch buffer, as wide as the widest layer's need, serves each
+        # layer in turn; a vector of ones takes column sums as a product.
+        scratch_width = max(
+            (
+                layer.scratch_width(n_inputs)
+                for layer, n_inputs in zip(network.layers, widths, strict=False)
+            ),
+            default=0,
         )
-        # deltas[i] is the gradient with respect to the pre-activation of layer i.
-        self.deltas = [np.empty((n_rows, units), dtype) for units in hidden] + [
-            np.empty((n_rows, n_outputs), dtype)
+        self.scratch = (
+            np.empty(n_rows * scratch_width, dtype) if scratch_width else None
+        )
+        ones = np.ones(n_rows, dtype)
+        self.buffers = [
+            allocate_buffers(layer, n_inputs, n_rows, dtype, self.scratch, ones)
+            for layer, n_inputs in zip(network.layers, widths, strict=False)
         ]
-        self.raw = np.empty((n_rows, n_outputs), dtype)
-        # One buffer as wide as the widest hidden layer serves each layer's
-        # derivative in turn.
-        self.scratch = None
-        if hidden and network._derivative_takes_scratch:
-            flat = np.empty(n_rows * max(hidden), dtype)
-            self.scratch = [
-                flat[: n_rows * units].reshape(n_rows, units) for units in hidden
-            ]
-        # Intercept gradients are column sums, taken as a product with ones.
-        self.ones = np.ones(n_rows, dtype)
+        self.deltas = [np.empty((n_rows, units), dtype) for units in widths[1:]]
+        self.dropped = [buffers.get("dropped") for buffers in self.buffers]
         # The L2 term's gradient, so that adding it allocates nothing.
         self.coef_scratch = np.empty(network.n_coef, dtype)
         # Per-layer views of the parameter and gradient arrays, by array id: a
         # training loop passes the same two arrays at every step.
         self.layer_views = {}
-        # With dropout, the next layer reads the dropped copy while the
-        # derivative still reads the activation itself; masks hold 0 or 1/(1-p).
-        rates = network.dropout
-        self.dropped = [
-            np.empty((n_rows, units), dtype) if rate else None
-            for units, rate in zip(hidden, rates, strict=True)
-        ]
-        self.masks = [
-            np.empty((n_rows, units), dtype) if rate else None
-            for units, rate in zip(hidden, rates, strict=True)
-        ]
         self.X_batch = (
             None
             if n_features_batch is None
             else np.empty((n_rows, n_features_batch), dtype)
         )
-        self._keep_input = network.activation.needs_input
         self._rows = {}
 
     def rows(self, n_rows):
@@ -130,64 +130,49 @@ class RowViews:
 
     Attributes
     ----------
-    targets : list of ndarray
-        Where each layer's product goes: the pre-activations of a hidden
-        layer (its activations when the derivative needs no input), then the
-        raw output.
-    activations : list of ndarray
-        Each hidden layer's activations.
-    pre_activations : list of ndarray or list of None
-        Each hidden layer's pre-activations, when the activation keeps them.
+    buffers : list of dict
+        Each layer's buffers, cut.
     deltas : list of ndarray
-        Gradients with respect to each layer's pre-activation; the last is the
-        raw output's.
-    scratch, dropped, masks : list of ndarray or None
-        Per hidden layer: the derivative's work buffer, the dropped-out
-        activations and the dropout masks (None where unused).
-    ones : ndarray
-        Ones, one per row.
+        Gradients with respect to each layer's output; the last is the raw
+        output's.
+    inputs : list
+        What each layer read in the last forward pass.
+    noise : tuple
+        Each layer's :class:`~skneural.engine.layers.Noise` of the last
+        forward pass (None in a deterministic one).
     """
 
     def __init__(self, workspace, n_rows):
-        def cut(buffers):
-            return [None if b is None else b[:n_rows] for b in buffers]
-
-        n_hidden = len(workspace.activations)
-        self.activations = cut(workspace.activations)
-        self.pre_activations = (
-            cut(workspace.pre_activations)
-            if workspace._keep_input
-            else [None] * n_hidden
-        )
-        self.targets = [
-            *(self.pre_activations if workspace._keep_input else self.activations),
-            workspace.raw[:n_rows],
+        self.buffers = [
+            {name: buffer[:n_rows] for name, buffer in buffers.items()}
+            for buffers in workspace.buffers
         ]
-        self.deltas = cut(workspace.deltas)
-        self.scratch = (
-            [None] * n_hidden if workspace.scratch is None else cut(workspace.scratch)
-        )
-        self.dropped = cut(workspace.dropped)
-        self.masks = cut(workspace.masks)
-        self.ones = workspace.ones[:n_rows]
+        self.deltas = [delta[:n_rows] for delta in workspace.deltas]
+        self.inputs = [None] * len(self.buffers)
+        self.noise = (None,) * len(self.buffers)
 
 
 class Network:
-    """Dense feed-forward network: layer sizes, hidden activation and loss.
+    """Feed-forward network: layers, hidden activation and loss.
 
     Parameters
     ----------
-    layer_sizes : sequence of int
-        ``(n_features, *hidden_layer_sizes, n_outputs)``. Two entries give a
-        linear model.
+    layer_sizes : sequence of int or Layer
+        ``(n_features, *hidden_layers, n_outputs)``. Two entries give a
+        linear model. A hidden entry that is an int ``k`` is a
+        ``Dense(k, activation, dropout)`` layer; a
+        :class:`~skneural.engine.layers.Layer` is inserted as it is. The
+        output is a dense layer of ``n_outputs`` units without activation.
     activation : str or Activation, default='relu'
-        Activation of every hidden layer.
+        Activation of every hidden layer given by its size.
     loss : str or Loss, default='squared_error'
         Loss of the raw output; it fixes the output function.
     dropout : float or sequence of float, default=0.0
         Dropout rate of each hidden layer's output (one rate for all, or one
-        per hidden layer), in [0, 1). Applied only in training passes that are
-        given a random generator (inverted dropout: kept units are scaled by
+        per hidden entry), in [0, 1). One rate applies to the layers given by
+        their size; a layer instance brings its own (its entry in a sequence
+        must be 0). Applied only in training passes that are given a random
+        generator (inverted dropout: kept units are scaled by
         ``1 / (1 - rate)``), never in predictions.
     output_intercept : bool, default=True
         Whether the output layer has intercepts. Without them (a linear model
@@ -196,14 +181,21 @@ class Network:
 
     Attributes
     ----------
+    layers : tuple of Layer
+        The layers, output layer included.
+    layer_sizes : tuple of int
+        Width of the input and of each layer's output.
     n_layers : int
-        Number of weight layers, ``len(layer_sizes) - 1``.
+        Number of layers, ``len(layer_sizes) - 1``.
     n_coef : int
-        Number of weights; they occupy ``params[:n_coef]``.
+        Number of penalised parameters (a dense layer's weights); they
+        occupy ``params[:n_coef]``.
     n_params : int
         Length of the flat parameter vector.
     out_activation : str
         Name of the output function.
+    needs_rng : bool
+        Whether a training pass draws random numbers (dropout).
     """
 
     def __init__(
@@ -214,52 +206,103 @@ class Network:
         dropout=0.0,
         output_intercept=True,
     ):
-        self.layer_sizes = tuple(int(units) for units in layer_sizes)
-        if len(self.layer_sizes) < 2 or min(self.layer_sizes) < 1:
-            raise ValueError(
-                f"layer_sizes must hold at least two positive sizes, got {layer_sizes}."
-            )
         self.activation = get_activation(activation)
-        # Custom activations may not take the scratch buffer; call them without.
-        self._derivative_takes_scratch = (
-            "scratch"
-            in inspect.signature(self.activation.multiply_derivative).parameters
-        )
         self.loss = get_loss(loss)
         self.out_activation = self.loss.out_activation
-        self.n_layers = len(self.layer_sizes) - 1
-        n_hidden = self.n_layers - 1
+        self.output_intercept = bool(output_intercept)
+        layer_sizes = tuple(layer_sizes)
+        self.layers = self._build_layers(layer_sizes, dropout)
+        widths = [int(layer_sizes[0])]
+        for layer in self.layers:
+            widths.append(layer.output_width(widths[-1]))
+        self.layer_sizes = tuple(widths)
+        self.n_layers = len(self.layers)
+        self.needs_rng = any(layer.uses_noise for layer in self.layers)
+        self._lay_out()
+        if not self.layers[0].accepts_sparse:
+            self._check_input = _dense_input
+        else:
+            self._check_input = None
+        self._no_noise = (None,) * self.n_layers
+
+    def _build_layers(self, layer_sizes, dropout):
+        """Return the layers the sizes describe; set ``dropout``."""
+        entries = list(layer_sizes)
+        sizes = [e for i, e in enumerate(entries) if i in (0, len(entries) - 1)]
+        sizes += [e for e in entries[1:-1] if not isinstance(e, Layer)]
+        if len(entries) < 2 or any(
+            isinstance(e, Layer) or not isinstance(e, Real) or int(e) < 1 for e in sizes
+        ):
+            raise ValueError(
+                f"layer_sizes must hold at least two positive sizes (the input's "
+                f"and the output's), and sizes or Layer instances between them, "
+                f"got {layer_sizes}."
+            )
+        hidden = entries[1:-1]
         rates = np.asarray(dropout, dtype=float)
         if rates.ndim == 0:
-            rates = np.full(n_hidden, rates)
-        if rates.shape != (n_hidden,) or np.any((rates < 0) | (rates >= 1)):
+            rates = np.array([0.0 if isinstance(e, Layer) else rates for e in hidden])
+        if (
+            rates.shape != (len(hidden),)
+            or np.any((rates < 0) | (rates >= 1))
+            or any(
+                rate and isinstance(entry, Layer)
+                for entry, rate in zip(hidden, rates, strict=True)
+            )
+        ):
             raise ValueError(
                 f"dropout must be a rate in [0, 1), or one per hidden layer "
-                f"({n_hidden}), got {dropout!r}."
+                f"({len(hidden)}, 0 for a Layer instance), got {dropout!r}."
             )
         self.dropout = tuple(float(rate) for rate in rates)
-        self._any_dropout = any(self.dropout)
-        shapes = list(pairwise(self.layer_sizes))
-        self._coef_slices = []
+        layers = [
+            entry
+            if isinstance(entry, Layer)
+            else Dense(int(entry), self.activation, rate)
+            for entry, rate in zip(hidden, self.dropout, strict=True)
+        ]
+        layers.append(Dense(int(entries[-1]), fit_intercept=self.output_intercept))
+        return tuple(layers)
+
+    def _lay_out(self):
+        """Place every layer's groups in the flat vector, penalised ones first."""
+        self._groups = [
+            layer.parameter_groups(n_inputs)
+            for layer, n_inputs in zip(self.layers, self.layer_sizes, strict=False)
+        ]
+        slices = [[None] * len(groups) for groups in self._groups]
         start = 0
-        for fan_in, fan_out in shapes:
-            self._coef_slices.append(
-                (slice(start, start + fan_in * fan_out), (fan_in, fan_out))
-            )
-            start += fan_in * fan_out
-        self.n_coef = start
-        self.output_intercept = bool(output_intercept)
-        sizes = [fan_out for _, fan_out in shapes]
-        if not self.output_intercept:
-            sizes[-1] = 0
-        self._intercept_slices = []
-        for size in sizes:
-            self._intercept_slices.append(slice(start, start + size))
-            start += size
+        for penalised in (True, False):
+            for layer_slices, groups in zip(slices, self._groups, strict=True):
+                for index, group in enumerate(groups):
+                    if group.penalised == penalised:
+                        layer_slices[index] = slice(start, start + group.size)
+                        start += group.size
+            if penalised:
+                self.n_coef = start
         self.n_params = start
+        self._slices = slices
+        factors = [
+            (where, group.learning_rate_factor)
+            for groups, layer_slices in zip(self._groups, slices, strict=True)
+            for group, where in zip(groups, layer_slices, strict=True)
+            if group.learning_rate_factor != 1
+        ]
+        self._factors = factors or None
+        self._dense = [isinstance(layer, Dense) for layer in self.layers]
+
+    def _views(self, params):
+        """Return each layer's tuple of parameter views into ``params``."""
+        return [
+            tuple(
+                params[where].reshape(group.shape)
+                for group, where in zip(groups, layer_slices, strict=True)
+            )
+            for groups, layer_slices in zip(self._groups, self._slices, strict=True)
+        ]
 
     def coefs(self, params):
-        """Weight matrices of every layer, as views into ``params``.
+        """Weight matrices of every dense layer, as views into ``params``.
 
         Parameters
         ----------
@@ -269,12 +312,17 @@ class Network:
         Returns
         -------
         coefs : list of ndarray
-            ``coefs[i]`` has shape ``(layer_sizes[i], layer_sizes[i + 1])``.
+            One ``(n_inputs, units)`` matrix per dense layer; for a dense
+            stack, ``coefs[i]`` has shape ``(layer_sizes[i], layer_sizes[i + 1])``.
         """
-        return [params[where].reshape(shape) for where, shape in self._coef_slices]
+        return [
+            views[0]
+            for views, dense in zip(self._views(params), self._dense, strict=True)
+            if dense
+        ]
 
     def intercepts(self, params):
-        """Intercept vectors of every layer, as views into ``params``.
+        """Intercept vectors of every dense layer, as views into ``params``.
 
         Parameters
         ----------
@@ -284,28 +332,95 @@ class Network:
         Returns
         -------
         intercepts : list of ndarray
-            ``intercepts[i]`` has shape ``(layer_sizes[i + 1],)``. Without
-            ``output_intercept`` the last is a new array of zeros, which is not
-            part of ``params``.
+            One ``(units,)`` vector per dense layer. A layer without
+            intercepts (the output layer without ``output_intercept``) gets a
+            new array of zeros, which is not part of ``params``.
         """
-        intercepts = [params[where] for where in self._intercept_slices]
-        if not self.output_intercept:
-            intercepts[-1] = np.zeros(self.layer_sizes[-1], params.dtype)
-        return intercepts
+        return [
+            views[1] if layer.fit_intercept else np.zeros(layer.units, params.dtype)
+            for views, layer, dense in zip(
+                self._views(params), self.layers, self._dense, strict=True
+            )
+            if dense
+        ]
+
+    def layer_params(self, params):
+        """Return the parameters of every layer that is not dense, as views.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        layer_params : list of dict
+            One dictionary per layer that is not a
+            :class:`~skneural.engine.layers.Dense`, in order, mapping each
+            parameter group's name to its array (empty for a dense stack).
+        """
+        return [
+            {group.name: view for group, view in zip(groups, views, strict=True)}
+            for groups, views, dense in zip(
+                self._groups, self._views(params), self._dense, strict=True
+            )
+            if not dense
+        ]
+
+    def learning_rate_factors(self, dtype):
+        """Return each parameter's learning-rate factor, or None when all are 1.
+
+        Parameters
+        ----------
+        dtype : dtype
+            Floating dtype of the parameters.
+
+        Returns
+        -------
+        factors : ndarray of shape (n_params,) or None
+            The factors of the parameter groups, laid out as the parameters;
+            None when every factor is 1, so that the step takes a scalar rate
+            and no extra pass.
+        """
+        if self._factors is None:
+            return None
+        factors = np.ones(self.n_params, dtype)
+        for where, factor in self._factors:
+            factors[where] = factor
+        return factors
 
     def _layer_views(self, params, workspace):
-        """``(coefs(params), intercepts(params))``, cached on the workspace."""
+        """Each layer's parameter views, cached on the workspace."""
         cached = workspace.layer_views.get(id(params))
         # The identity check guards against a freed array's reused id.
         if cached is not None and cached[0] is params:
             return cached[1]
-        views = (self.coefs(params), self.intercepts(params))
+        views = self._views(params)
         if len(workspace.layer_views) >= 4:
             workspace.layer_views.clear()
         workspace.layer_views[id(params)] = (params, views)
         return views
 
-    def pack(self, coefs, intercepts, dtype=None):
+    def _assemble(self, coefs, intercepts, layer_params):
+        """Return each layer's parameter tuple from per-layer arrays."""
+        coefs, intercepts, others = iter(coefs), iter(intercepts), iter(layer_params)
+        assembled = []
+        for groups, dense in zip(self._groups, self._dense, strict=True):
+            if dense:
+                arrays = (next(coefs), next(intercepts))
+            else:
+                named = next(others)
+                missing = {group.name for group in groups} - set(named)
+                if missing:
+                    raise ValueError(
+                        f"layer parameters {sorted(missing)} are missing from "
+                        f"{sorted(named)}."
+                    )
+                arrays = tuple(named[group.name] for group in groups)
+            assembled.append(arrays[: len(groups)])
+        return assembled
+
+    def pack(self, coefs, intercepts, dtype=None, layer_params=()):
         """Build a flat parameter vector from per-layer arrays.
 
         Parameters
@@ -313,10 +428,13 @@ class Network:
         coefs : list of ndarray
             Weight matrices, shaped as :meth:`coefs` returns them.
         intercepts : list of ndarray
-            Intercept vectors; without ``output_intercept`` the last one is
-            not a parameter, and its values are not used.
+            Intercept vectors; those of a layer without intercepts are not
+            used.
         dtype : dtype, default=None
             Dtype of the result; that of ``coefs[0]`` when None.
+        layer_params : list of dict, default=()
+            Parameters of the layers that are not dense, as
+            :meth:`layer_params` returns them.
 
         Returns
         -------
@@ -324,22 +442,29 @@ class Network:
             The flat vector (a new array).
         """
         dtype = coefs[0].dtype if dtype is None else dtype
+        n_dense = sum(self._dense)
+        counts = (len(coefs), len(intercepts), len(layer_params))
+        if counts != (n_dense, n_dense, self.n_layers - n_dense):
+            raise ValueError(
+                f"{counts[0]} coefficient matrices, {counts[1]} intercept vectors "
+                f"and {counts[2]} sets of layer parameters do not fit the "
+                f"network, which has {n_dense} dense layers and "
+                f"{self.n_layers - n_dense} others."
+            )
         params = np.empty(self.n_params, dtype=dtype)
-        for view, coef in zip(self.coefs(params), coefs, strict=True):
-            if view.shape != np.shape(coef):
-                raise ValueError(
-                    f"coefficient shape {np.shape(coef)} does not fit the network, "
-                    f"expected {view.shape}."
-                )
-            view[...] = coef
-        for where, intercept in zip(self._intercept_slices, intercepts, strict=True):
-            view = params[where]
-            if view.size:
-                view[...] = np.reshape(intercept, view.shape)
+        arrays = self._assemble(coefs, intercepts, layer_params)
+        for views, values in zip(self._views(params), arrays, strict=True):
+            for view, value in zip(views, values, strict=True):
+                if view.shape != np.shape(value):
+                    raise ValueError(
+                        f"parameter shape {np.shape(value)} does not fit the "
+                        f"network, expected {view.shape}."
+                    )
+                view[...] = value
         return params
 
     def initialize(self, rng, weight_init="glorot_uniform", dtype=np.float64):
-        """Draw initial parameters.
+        """Draw initial parameters, layer after layer.
 
         Parameters
         ----------
@@ -357,9 +482,12 @@ class Network:
         """
         initializer = get_initializer(weight_init, self.activation.name)
         params = np.empty(self.n_params, dtype=dtype)
-        coefs, intercepts = self.coefs(params), self.intercepts(params)
-        for coef, intercept in zip(coefs, intercepts, strict=True):
-            coef[...], intercept[...] = initializer(rng, *coef.shape, dtype=dtype)
+        for layer, n_inputs, views in zip(
+            self.layers, self.layer_sizes, self._views(params), strict=False
+        ):
+            values = layer.initialize(rng, n_inputs, initializer, dtype)
+            for view, value in zip(views, values, strict=True):
+                view[...] = value
         return params
 
     def workspace(self, n_rows, dtype, n_features_batch=None):
@@ -391,7 +519,7 @@ class Network:
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Inputs, ``n_samples <= workspace.n_rows``.
         workspace : Workspace
-            Buffers, filled with the hidden activations.
+            Buffers, filled with the layers' outputs.
         rng : numpy.random.Generator, default=None
             Draws the seed of this pass's dropout masks (see
             :mod:`skneural.engine.dropout`); without it no unit is dropped.
@@ -401,29 +529,24 @@ class Network:
         raw : ndarray of shape (n_samples, n_outputs)
             Raw output (logits), a view into the workspace.
         """
+        if self._check_input is not None:
+            self._check_input(X, self.layers[0])
         views = workspace.rows(X.shape[0])
-        coefs, intercepts = self._layer_views(params, workspace)
-        forward_biased = self.activation.forward_biased
-        dropping = rng is not None and self._any_dropout
-        if dropping:
+        noise = self._no_noise
+        if rng is not None and self.needs_rng:
             seed = int(rng.integers(np.iinfo(np.int64).max))
             keys = row_keys(X)
+            noise = tuple(Noise(keys, seed, index) for index in range(self.n_layers))
+        views.noise = noise
+        inputs = views.inputs
         layer_input = X
-        for layer in range(self.n_layers - 1):
-            target = views.targets[layer]
-            _dot_into(layer_input, coefs[layer], target)
-            layer_input = forward_biased(
-                target, intercepts[layer], views.activations[layer]
+        layer_params = self._layer_views(params, workspace)
+        for index, layer in enumerate(self.layers):
+            inputs[index] = layer_input
+            layer_input = layer.forward(
+                layer_params[index], layer_input, views.buffers[index], noise[index]
             )
-            rate = self.dropout[layer]
-            if dropping and rate:
-                mask = dropout_mask(keys, seed, layer, rate, views.masks[layer])
-                layer_input = np.multiply(layer_input, mask, out=views.dropped[layer])
-        raw = views.targets[-1]
-        _dot_into(layer_input, coefs[-1], raw)
-        if self.output_intercept:
-            raw += intercepts[-1]
-        return raw
+        return layer_input
 
     def backward(self, params, X, workspace, delta, grad, rng=None):
         """Back-propagate ``delta``, the loss gradient of the raw output.
@@ -435,7 +558,7 @@ class Network:
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
             The same inputs.
         workspace : Workspace
-            The buffers :meth:`forward` filled; hidden deltas are written to it.
+            The buffers :meth:`forward` filled; the deltas are written to it.
         delta : ndarray of shape (n_samples, n_outputs)
             Gradient of the summed loss with respect to the raw output.
         grad : ndarray of shape (n_params,)
@@ -450,42 +573,23 @@ class Network:
             The filled gradient.
         """
         views = workspace.rows(X.shape[0])
-        coefs = self._layer_views(params, workspace)[0]
-        coef_grads, intercept_grads = self._layer_views(grad, workspace)
-        multiply_derivative = self.activation.multiply_derivative
-        with_scratch = workspace.scratch is not None
-        dropped = rng is not None and self._any_dropout
-        ones = views.ones
-        last = self.n_layers - 1
-        for layer in range(last, -1, -1):
-            below = layer - 1
-            if layer == 0:
-                layer_input = X
-            elif dropped and self.dropout[below]:
-                layer_input = views.dropped[below]
-            else:
-                layer_input = views.activations[below]
-            _transposed_dot_into(layer_input, delta, coef_grads[layer])
-            if layer < last or self.output_intercept:
-                _column_sums_into(delta, ones, intercept_grads[layer])
-            if layer == 0:
-                break
-            previous = views.deltas[below]
-            _dense_dot_into(delta, coefs[layer].T, previous)
-            if dropped and self.dropout[below]:
-                previous *= views.masks[below]
-            if with_scratch:
-                multiply_derivative(
-                    previous,
-                    views.pre_activations[below],
-                    views.activations[below],
-                    scratch=views.scratch[below],
-                )
-            else:
-                multiply_derivative(
-                    previous, views.pre_activations[below], views.activations[below]
-                )
-            delta = previous
+        layer_params = self._layer_views(params, workspace)
+        layer_grads = self._layer_views(grad, workspace)
+        noise = self._no_noise if rng is None else views.noise
+        inputs, deltas, buffers = views.inputs, views.deltas, views.buffers
+        inputs[0] = X
+        for index in range(self.n_layers - 1, -1, -1):
+            delta_in = deltas[index - 1] if index else None
+            self.layers[index].backward(
+                layer_params[index],
+                inputs[index],
+                delta,
+                layer_grads[index],
+                delta_in,
+                buffers[index],
+                noise[index],
+            )
+            delta = delta_in
         return grad
 
     def predict_raw(self, params, X):
@@ -505,49 +609,51 @@ class Network:
         raw : ndarray of shape (n_samples, n_outputs)
             Raw output (logits).
         """
-        return self.predict_raw_layers(self.coefs(params), self.intercepts(params), X)
+        return self._predict_blocks(self._views(params), X)
 
-    def predict_raw_layers(self, coefs, intercepts, X):
-        """Raw output from per-layer weights, as :meth:`predict_raw`.
+    def predict_raw_layers(self, coefs, intercepts, X, layer_params=()):
+        """Raw output from per-layer arrays, as :meth:`predict_raw`.
 
         Parameters
         ----------
         coefs : list of ndarray
-            Weight matrices.
+            Weight matrices of the dense layers.
         intercepts : list of ndarray
-            Intercept vectors.
+            Intercept vectors of the dense layers.
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Inputs.
+        layer_params : list of dict, default=()
+            Parameters of the other layers, as :meth:`layer_params` gives them.
 
         Returns
         -------
         raw : ndarray of shape (n_samples, n_outputs)
             Raw output (logits).
         """
+        return self._predict_blocks(self._assemble(coefs, intercepts, layer_params), X)
+
+    def _predict_blocks(self, layer_params, X):
+        if self._check_input is not None:
+            self._check_input(X, self.layers[0])
         n_rows = X.shape[0]
         widest = max(self.layer_sizes[1:-1], default=0)
         # Hidden layers are computed for blocks of rows, so that predicting on
         # a large X never holds a hidden layer as big as X.
         block = max(1, _BLOCK_VALUES // widest) if widest else n_rows
         if n_rows <= block:
-            return self._predict_block(coefs, intercepts, X)
-        first = self._predict_block(coefs, intercepts, X[:block])
+            return self._predict_block(layer_params, X)
+        first = self._predict_block(layer_params, X[:block])
         raw = np.empty((n_rows, first.shape[1]), first.dtype)
         raw[:block] = first
         for start in range(block, n_rows, block):
             stop = min(start + block, n_rows)
-            raw[start:stop] = self._predict_block(coefs, intercepts, X[start:stop])
+            raw[start:stop] = self._predict_block(layer_params, X[start:stop])
         return raw
 
-    def _predict_block(self, coefs, intercepts, X):
+    def _predict_block(self, layer_params, X):
         layer_input = X
-        last = self.n_layers - 1
-        for layer, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):
-            output = np.asarray(layer_input @ coef)
-            output += intercept
-            if layer < last:
-                output = self.activation.forward(output, output)
-            layer_input = output
+        for layer, params in zip(self.layers, layer_params, strict=True):
+            layer_input = layer.predict(params, layer_input)
         return layer_input
 
     def predict(self, params, X):
@@ -568,42 +674,10 @@ class Network:
         return OUTPUT_FUNCTIONS[self.out_activation](self.predict_raw(params, X))
 
 
-def _dot_into(left, right, out):
-    # isinstance on ndarray is cheap; sp.issparse's ABC check costs ~1 us a call.
-    if isinstance(left, np.ndarray):
-        _dense_dot_into(left, right, out)
-    else:
-        out[...] = left @ right
-
-
-def _transposed_dot_into(left, right, out):
-    if isinstance(left, np.ndarray):
-        _dense_dot_into(left.T, right, out)
-    else:
-        out[...] = left.T @ right
-
-
-def _dense_dot_into(left, right, out):
-    if left.shape[1] == 1:
-        # An outer product. NumPy's matmul takes a slow loop, not BLAS, for an
-        # inner dimension of 1 (10x slower here). np.dot does not and beats a
-        # broadcast multiply 1.5-2x, but only writes to an out of the dtype
-        # and layout of its result.
-        try:
-            np.dot(left, right, out=out)
-        except ValueError:
-            np.multiply(left, right, out=out)
-    elif right.shape[1] == 1:
-        # One output column: a matrix-vector product. Threaded OpenBLAS runs
-        # it 3-12x faster as gemv than as a one-column gemm.
-        np.matmul(left, right[:, 0], out=out[:, 0])
-    else:
-        np.matmul(left, right, out=out)
-
-
-def _column_sums_into(delta, ones, out):
-    if delta.shape[1] == 1:
-        out[0] = np.dot(ones, delta[:, 0])
-    else:
-        # A BLAS matrix-vector product, 3-4x faster than np.sum(axis=0).
-        np.matmul(ones, delta, out=out)
+def _dense_input(X, layer):
+    """Refuse a sparse ``X`` for a first layer that takes only arrays."""
+    if not isinstance(X, np.ndarray):
+        raise TypeError(
+            f"The first layer, {layer!r}, takes a dense array, not a sparse "
+            f"matrix ({type(X).__name__}); densify X or put a Dense layer first."
+        )

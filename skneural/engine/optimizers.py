@@ -13,6 +13,11 @@ each parameter (one float for SGD, one per parameter for the adaptive
 methods, a diagonal preconditioner) and keeps its state consistent with the
 point the operator returns, so that the iteration's fixed points are the
 minimisers of the whole objective.
+
+The learning rate of a step is a float, or an array of one rate per
+parameter (a network's learning-rate factors times the schedule's rate, see
+:meth:`~skneural.engine.network.Network.learning_rate_factors`); an array
+takes the NumPy code, never a compiled kernel.
 """
 
 import math
@@ -87,8 +92,8 @@ class Optimizer(ValueObject):
             Gradient of the objective at ``params``; may be overwritten.
         state : dataclass
             State from :meth:`init`, updated in place.
-        learning_rate : float
-            Step size for this step.
+        learning_rate : float or ndarray of shape (n_params,)
+            Step size for this step, one for all parameters or one each.
         """
         raise NotImplementedError
 
@@ -110,8 +115,8 @@ class Optimizer(ValueObject):
             Gradient of the smooth part at ``params``; may be overwritten.
         state : dataclass
             State from :meth:`init`, updated in place.
-        learning_rate : float
-            Step size for this step.
+        learning_rate : float or ndarray of shape (n_params,)
+            Step size for this step, one for all parameters or one each.
         proximal : callable
             ``proximal(params, step)``, updating ``params`` in place; it may
             overwrite an array ``step``.
@@ -188,7 +193,7 @@ class SGD(Optimizer):
         np.multiply(grad, learning_rate, out=step)
         if self.momentum == 0.0:
             params -= step
-            proximal(params, learning_rate)
+            proximal(params, _step_sizes(learning_rate, step))
             return
         velocity *= self.momentum
         if self.nesterov:
@@ -201,7 +206,7 @@ class SGD(Optimizer):
             params += velocity
             # velocity is now -theta, the iterate before the step.
             velocity -= params
-        proximal(params, learning_rate)
+        proximal(params, _step_sizes(learning_rate, step))
         velocity += params
         if self.nesterov:
             np.multiply(velocity, self.momentum, out=step)
@@ -275,7 +280,10 @@ class Adam(Optimizer):
         update compute in float64 (7x slower on 1e5 weights).
         """
         root = math.sqrt(1.0 - self.beta_2)
-        rate = float(learning_rate) * math.sqrt(1.0 - self.beta_2**t) / root
+        if isinstance(learning_rate, np.ndarray):
+            rate = learning_rate * (math.sqrt(1.0 - self.beta_2**t) / root)
+        else:
+            rate = float(learning_rate) * math.sqrt(1.0 - self.beta_2**t) / root
         correction = (1.0 - self.beta_1**t) / (1.0 - self.beta_1)
         return rate, correction
 
@@ -298,7 +306,11 @@ class Adam(Optimizer):
         step_size = rate / correction
         epsilon = self.epsilon / math.sqrt(1.0 - self.beta_2)
         kernels = get_kernels()
-        if kernels is not None and accepts(params, grad, m, v):
+        if (
+            kernels is not None
+            and not isinstance(step_size, np.ndarray)
+            and accepts(params, grad, m, v)
+        ):
             # The same step as below in one pass (kernels.py).
             state.t += 1
             cast = params.dtype.type
@@ -367,6 +379,8 @@ class AdamW(Adam):
     def _decay(self, params, learning_rate):
         if self.weight_decay:
             decayed = params[: self.n_decayed]
+            if isinstance(learning_rate, np.ndarray):
+                learning_rate = learning_rate[: self.n_decayed]
             decayed *= 1.0 - learning_rate * self.weight_decay
 
     def update(self, params, grad, state, learning_rate):  # noqa: D102
@@ -413,7 +427,7 @@ class _RootScaled(Optimizer):
         self._accumulate(grad, acc, step)
         np.sqrt(acc, out=step)
         step += self.epsilon
-        np.divide(float(learning_rate), step, out=step)
+        np.divide(_rate(learning_rate), step, out=step)
         grad *= step
         params -= grad
 
@@ -464,6 +478,28 @@ class Adagrad(_RootScaled):
     def _accumulate(self, grad, accumulator, scratch):
         np.multiply(grad, grad, out=scratch)
         accumulator += scratch
+
+
+def _rate(learning_rate):
+    """Return a rate array as it is and a scalar as a Python float.
+
+    A NumPy float64 scalar would make a float32 update compute in float64.
+    """
+    if isinstance(learning_rate, np.ndarray):
+        return learning_rate
+    return float(learning_rate)
+
+
+def _step_sizes(learning_rate, buffer):
+    """Return the step sizes to give a proximal operator, which may overwrite them.
+
+    A rate array is copied into ``buffer``, a scratch array free at this
+    point, so that the operator does not overwrite the rates of later steps.
+    """
+    if isinstance(learning_rate, np.ndarray):
+        np.copyto(buffer, learning_rate)
+        return buffer
+    return learning_rate
 
 
 def _check_descent(name, optimizer):

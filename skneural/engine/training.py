@@ -359,6 +359,7 @@ class _Run:
     buffers: tuple
     grad: np.ndarray
     dropout_rng: np.random.Generator | None
+    learning_rate_factors: np.ndarray | None
     start_params: np.ndarray
     first_loss_before: float
     first_loss: float | None = None
@@ -494,7 +495,9 @@ def _set_up(objective, params, data, options, state, rng, rows):
         grad=np.empty_like(params),
         # Only a training pass with dropout draws masks; without dropout the
         # generator is not passed, so the batches alone decide the gradient.
-        dropout_rng=rng if any(objective.network.dropout) else None,
+        dropout_rng=rng if objective.network.needs_rng else None,
+        # None for a dense stack: the step then takes the scalar rate.
+        learning_rate_factors=objective.network.learning_rate_factors(params.dtype),
         # The rise check compares the last epoch's loss with the loss here.
         start_params=params.copy(),
         first_loss_before=state.guard.first_loss,
@@ -505,6 +508,9 @@ def _run_epoch(run, learning_rate):
     """Take one step per batch; return ``(mean loss, rows)``, or None on overflow."""
     if run.shuffled:
         run.rng.shuffle(run.order)
+    if run.learning_rate_factors is not None:
+        # One rate per parameter: its group's factor times the epoch's rate.
+        learning_rate = learning_rate * run.learning_rate_factors
     # Bound once: a small batch's step is ~40 NumPy calls of a microsecond,
     # and every attribute look-up in this loop adds to them.
     params, grad = run.params, run.grad

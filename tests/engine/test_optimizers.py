@@ -43,7 +43,7 @@ def reference_adam(
         nonlocal m, v, t
         params = params.copy()
         # AdamW: decay the weights first, outside the adaptive scaling.
-        params[:n_decayed] *= 1 - lr * weight_decay
+        params[:n_decayed] *= 1 - (lr[:n_decayed] if np.ndim(lr) else lr) * weight_decay
         t += 1
         m = beta_1 * m + (1 - beta_1) * grad
         v = beta_2 * v + (1 - beta_2) * grad**2
@@ -75,22 +75,27 @@ def reference_adagrad(epsilon=1e-8):
     return step
 
 
-CASES = [
-    (SGD(momentum=0.0), reference_sgd(0.0, False)),
-    (SGD(momentum=0.9, nesterov=False), reference_sgd(0.9, False)),
-    (SGD(momentum=0.9, nesterov=True), reference_sgd(0.9, True)),
-    (SGD(momentum=0.5, nesterov=True), reference_sgd(0.5, True)),
-    (Adam(), reference_adam()),
-    (Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3), reference_adam(0.5, 0.9, 1e-3)),
-    (
-        AdamW(weight_decay=0.1, n_decayed=4),
-        reference_adam(weight_decay=0.1, n_decayed=4),
-    ),
-    (AdamW(weight_decay=0.1), reference_adam(weight_decay=0.1)),
-    (RMSprop(), reference_rmsprop()),
-    (RMSprop(rho=0.5, epsilon=1e-4), reference_rmsprop(0.5, 1e-4)),
-    (Adagrad(), reference_adagrad()),
-]
+def cases():
+    """Return every optimizer with a fresh reference (a reference keeps state)."""
+    return [
+        (SGD(momentum=0.0), reference_sgd(0.0, False)),
+        (SGD(momentum=0.9, nesterov=False), reference_sgd(0.9, False)),
+        (SGD(momentum=0.9, nesterov=True), reference_sgd(0.9, True)),
+        (SGD(momentum=0.5, nesterov=True), reference_sgd(0.5, True)),
+        (Adam(), reference_adam()),
+        (Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3), reference_adam(0.5, 0.9, 1e-3)),
+        (
+            AdamW(weight_decay=0.1, n_decayed=4),
+            reference_adam(weight_decay=0.1, n_decayed=4),
+        ),
+        (AdamW(weight_decay=0.1), reference_adam(weight_decay=0.1)),
+        (RMSprop(), reference_rmsprop()),
+        (RMSprop(rho=0.5, epsilon=1e-4), reference_rmsprop(0.5, 1e-4)),
+        (Adagrad(), reference_adagrad()),
+    ]
+
+
+CASES = cases()
 
 
 def test_every_optimizer_has_a_reference():
@@ -112,6 +117,60 @@ def test_update_matches_reference_formula(optimizer, reference):
         expected = reference(expected, grad, learning_rate)
         optimizer.update(params, grad.copy(), state, learning_rate)
         assert_allclose(params, expected, rtol=1e-12, atol=1e-15)
+
+
+# A network's learning-rate factors: 0 freezes a parameter.
+FACTORS = np.array([0.0, 1.0, 2.0, 0.5, 3.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "case", range(len(CASES)), ids=[repr(optimizer) for optimizer, _ in CASES]
+)
+def test_a_rate_per_parameter_matches_the_reference_and_freezes_zeros(case):
+    optimizer, reference = cases()[case]
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=N_PARAMS)
+    start, expected = params.copy(), params.copy()
+    state = optimizer.init(params)
+    for step in range(N_STEPS):
+        grad = rng.normal(size=N_PARAMS)
+        learning_rate = 0.1 / (1 + step) * FACTORS
+        expected = reference(expected, grad, learning_rate)
+        optimizer.update(params, grad.copy(), state, learning_rate)
+        assert_allclose(params, expected, rtol=1e-12, atol=1e-15)
+    # Decoupled weight decay scales with the rate too: a frozen weight stays.
+    frozen = FACTORS == 0
+    assert_array_equal(params[frozen], start[frozen])
+
+
+def test_a_rate_per_parameter_takes_the_numpy_path_in_float32():
+    # The compiled Adam kernel takes one scalar rate; an array must not reach it.
+    params = np.ones(N_PARAMS, np.float32)
+    state = Adam().init(params)
+    Adam().update(
+        params, np.ones(N_PARAMS, np.float32), state, FACTORS.astype(np.float32)
+    )
+    assert params.dtype == np.float32
+    assert params[0] == 1 and params[1] < 1 and params[2] < params[1]
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_a_proximal_step_leaves_the_rate_array_alone(name):
+    optimizer = OPTIMIZERS.create(name)
+    params = np.linspace(-1, 1, N_PARAMS)
+    state = optimizer.init(params)
+    learning_rate = 0.1 * FACTORS
+    kept = learning_rate.copy()
+
+    def soft_threshold(params, step):
+        step *= 0.5  # an operator may overwrite an array step
+        np.copysign(np.maximum(np.abs(params) - step, 0), params, out=params)
+
+    for _ in range(3):
+        optimizer.proximal_update(
+            params, params.copy(), state, learning_rate, soft_threshold
+        )
+    assert_array_equal(learning_rate, kept)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
