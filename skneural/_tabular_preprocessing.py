@@ -48,6 +48,7 @@ from ._compat import (
 __all__ = ["TabularData", "TabularPreprocessor"]
 
 _ROBUST_QUANTILES = (0.25, 0.5, 0.75)
+_HALF_MAX = np.finfo(np.float64).max / 2
 
 
 class TabularData(NamedTuple):
@@ -564,7 +565,11 @@ def _weighted_quantiles(values, weights, quantiles):
     and the quantile ``q`` interpolates between the values at positions
     ``floor(h)`` and ``floor(h) + 1``, with ``h = q (total weight - 1)``.
     """
-    order = np.argsort(values, kind="stable")
+    if (weights == 1.0).all() and np.abs(values).max() < _HALF_MAX:
+        # numpy partitions instead of sorting, several times faster, but its
+        # interpolation takes differences, which overflow beyond _HALF_MAX.
+        return np.quantile(values, quantiles)
+    order = np.argsort(values)
     values, cumulative = values[order], np.cumsum(weights[order])
     position = np.maximum(np.asarray(quantiles) * (cumulative[-1] - 1.0), 0.0)
     below = np.floor(position)

@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse
 from numpy.testing import assert_allclose, assert_array_equal
 from numpydoc.validate import validate
+from sklearn.base import clone
 
 from skneural._compat import InvalidParameterError
 from skneural._tabular_preprocessing import TabularData, TabularPreprocessor
@@ -495,6 +496,28 @@ def test_heart_disease_transforms_without_error_or_nan():
     assert np.isfinite(data.dense).all()
     assert_array_equal(preprocessor.one_hot_features_, [2, 12])  # ChestPain, Thal
     assert preprocessor.get_feature_names_out().tolist().count("missingindicator_Ca")
+
+
+def test_numpy_object_array_with_declared_categories_matches_the_frame():
+    from skneural.datasets import load_heart_disease
+
+    frame, _ = load_heart_disease(as_frame=True, return_X_y=True)
+    array, _ = load_heart_disease(return_X_y=True)
+    categorical = [frame.columns.get_loc(c) for c in ("ChestPain", "Thal")]
+    from_frame = TabularPreprocessor().fit(frame)
+    from_array = TabularPreprocessor(categorical_features=categorical).fit(array)
+    assert_array_equal(from_array.is_categorical_, from_frame.is_categorical_)
+    assert_array_equal(
+        from_array.transform(array).dense, from_frame.transform(frame).dense
+    )
+
+
+def test_clone_and_get_params():
+    preprocessor = TabularPreprocessor(scaling="standard", max_one_hot_cardinality=3)
+    fitted = preprocessor.fit(np.eye(3))
+    copy = clone(fitted)
+    assert copy.get_params() == preprocessor.get_params()
+    assert not hasattr(copy, "center_")
 
 
 @pytest.mark.parametrize(
