@@ -15,7 +15,11 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.multiclass import _check_partial_fit_first_call
-from sklearn.utils.validation import _check_sample_weight, _check_y
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_sample_weight,
+    _check_y,
+)
 
 __all__ = [
     "HAS_CALLBACK_API",
@@ -26,6 +30,7 @@ __all__ = [
     "InvalidParameterError",
     "Options",
     "StrOptions",
+    "_check_feature_names_in",
     "_check_partial_fit_first_call",
     "_check_sample_weight",
     "_check_y",
