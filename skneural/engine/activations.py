@@ -27,7 +27,9 @@ __all__ = [
     "Identity",
     "LeakyReLU",
     "Logistic",
+    "Mish",
     "ReLU",
+    "SELU",
     "SiLU",
     "Softplus",
     "Tanh",
@@ -317,6 +319,8 @@ class ELU(Activation):
     """
 
     name = "elu"
+    # SELU is this function times a fixed scale.
+    _scale = 1.0
 
     def __init__(self, alpha=1.0):
         if not alpha > 0:
@@ -326,16 +330,40 @@ class ELU(Activation):
     def forward(self, z, out):  # noqa: D102
         negative = z <= 0
         # expm1 only of the non-positive part: no overflow for large z.
-        tail = self.alpha * np.expm1(np.minimum(z, 0))
-        np.copyto(out, z)
+        tail = (self._scale * self.alpha) * np.expm1(np.minimum(z, 0))
+        if self._scale == 1.0:
+            np.copyto(out, z)
+        else:
+            np.multiply(z, self._scale, out=out)
         out[negative] = tail[negative]
         return out
 
     def multiply_derivative(self, delta, z, a, scratch=None):  # noqa: D102
         negative = a <= 0
-        # For z <= 0, f'(z) = alpha e^z = f(z) + alpha.
-        delta[negative] *= a[negative] + self.alpha
+        # For z <= 0, f'(z) = scale alpha e^z = f(z) + scale alpha.
+        delta[negative] *= a[negative] + self._scale * self.alpha
+        if self._scale != 1.0:
+            delta[~negative] *= self._scale
         return delta
+
+
+class SELU(ELU):
+    """The scaled exponential linear unit, ``lambda ELU_alpha(z)``.
+
+    The constants ``lambda = 1.0507...`` and ``alpha = 1.6733...`` of
+    Klambauer et al. (2017) keep zero-mean, unit-variance activations so
+    through a layer with ``N(0, 1 / fan_in)`` weights. RealMLP uses it, with
+    a learned mixing parameter
+    (:class:`~skneural.engine.tabular_layers.ParametricActivation`), for
+    classification.
+    """
+
+    name = "selu"
+    _scale = 1.0507009873554804934193349852946
+    alpha = 1.6732632423543772848170429916717
+
+    def __init__(self):
+        pass
 
 
 class Softplus(Activation):
@@ -400,6 +428,39 @@ class SiLU(Activation):
         return delta
 
 
+class Mish(Activation):
+    """The Mish activation of Misra (2019), ``f(z) = z tanh(softplus(z))``.
+
+    RealMLP uses it, with a learned mixing parameter
+    (:class:`~skneural.engine.tabular_layers.ParametricActivation`), for
+    regression.
+    """
+
+    name = "mish"
+    needs_input = True
+
+    def forward(self, z, out):  # noqa: D102
+        # softplus as logaddexp(0, z): no overflow for large z.
+        if out is z:
+            np.multiply(z, np.tanh(np.logaddexp(0, z)), out=out)
+        else:
+            np.logaddexp(0, z, out=out)
+            np.tanh(out, out=out)
+            out *= z
+        return out
+
+    def multiply_derivative(self, delta, z, a, scratch=None):  # noqa: D102
+        # f'(z) = t + z sigmoid(z) (1 - t^2) with t = tanh(softplus(z)).
+        t = np.logaddexp(0, z, out=scratch)
+        np.tanh(t, out=t)
+        slope = expit(z)
+        slope *= z
+        slope *= 1 - t * t
+        slope += t
+        delta *= slope
+        return delta
+
+
 def _check_derivative(name, activation):
     # Points away from 0, where ReLU-like functions have a kink.
     z = np.array([-2.3, -1.1, -0.37, 0.41, 1.3, 2.7])
@@ -416,7 +477,7 @@ def _check_derivative(name, activation):
 ACTIVATIONS = Registry(
     "activation",
     Activation,
-    (Identity, Logistic, Tanh, ReLU, LeakyReLU, ELU, Softplus, GELU, SiLU),
+    (Identity, Logistic, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, GELU, SiLU, Mish),
     _check_derivative,
 )
 

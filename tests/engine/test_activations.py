@@ -85,6 +85,15 @@ def test_registry_names_and_equality(activation):
         ("elu", lambda z: np.where(z > 0, z, np.exp(z) - 1)),
         ("softplus", lambda z: np.log(1 + np.exp(z))),
         ("silu", lambda z: z / (1 + np.exp(-z))),
+        # Klambauer et al. (2017), eq. 2, with their constants.
+        (
+            "selu",
+            lambda z: (
+                1.0507009873554805
+                * np.where(z > 0, z, 1.6732632423543772 * (np.exp(z) - 1))
+            ),
+        ),
+        ("mish", lambda z: z * np.tanh(np.log(1 + np.exp(z)))),
     ],
 )
 def test_values_equal_textbook_formulas(name, reference):

@@ -15,7 +15,7 @@ import pytest
 from finite_differences import assert_gradient_close, numerical_gradient
 from numpy.testing import assert_array_equal
 
-from skneural.engine import Network, Objective, layers
+from skneural.engine import Network, Objective, layers, tabular_layers
 from skneural.engine.initializers import GlorotUniform
 from skneural.engine.layers import (
     ActivationLayer,
@@ -26,6 +26,11 @@ from skneural.engine.layers import (
     allocate_buffers,
 )
 from skneural.engine.optimizers import SGD
+from skneural.engine.tabular_layers import (
+    FeatureScale,
+    ParametricActivation,
+    PeriodicEmbedding,
+)
 from skneural.engine.training import MinibatchOptions, train_minibatch
 
 N_INPUTS, N_ROWS = 3, 5
@@ -41,13 +46,22 @@ LAYERS = [
     ActivationLayer("tanh"),
     ActivationLayer("gelu"),
     ActivationLayer("elu"),
+    FeatureScale(),
+    PeriodicEmbedding(n_frequencies=4, embedding_width=2),
+    PeriodicEmbedding(n_frequencies=3, embedding_width=2, columns=[0, 2]),
+    PeriodicEmbedding(n_frequencies=3, embedding_width=2, activation="tanh"),
+    PeriodicEmbedding(n_frequencies=3, embedding_width=2, activation="gelu"),
+    ParametricActivation("selu"),
+    ParametricActivation("mish"),
+    ParametricActivation("tanh"),
 ]
 
 
 def test_every_built_in_layer_is_in_the_contract_ring():
     built_in = {
         cls
-        for _, cls in inspect.getmembers(layers, inspect.isclass)
+        for module in (layers, tabular_layers)
+        for _, cls in inspect.getmembers(module, inspect.isclass)
         if issubclass(cls, Layer) and cls is not Layer
     }
     assert built_in == {type(layer) for layer in LAYERS}
