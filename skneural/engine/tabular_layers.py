@@ -235,101 +235,110 @@ class PeriodicEmbedding(Layer):
         widths = {
             "angles": n * self.n_frequencies,
             "cosines": n * self.n_frequencies,
+            "linear": n * self.embedding_width,
         }
         if self.columns is not None:
             widths["embedded"] = n
-        if self.activation is not None and self.activation.needs_input:
-            widths["pre_activation"] = n * self.embedding_width
         return widths
 
     def scratch_width(self, n_inputs):  # noqa: D102
-        # The backward pass holds the gradient of the cosines and the sines.
-        return 2 * self._n_embedded(n_inputs) * self.n_frequencies
-
-    def _embedded(self, X, buffers):
-        if self.columns is None:
-            return X
-        return np.take(X, self.columns, axis=1, out=buffers["embedded"])
-
-    def _views(self, buffers, n_rows, n_embedded):
-        """Per-column 3-D views: angles, cosines and the embedding outputs."""
-        f, e = self.n_frequencies, self.embedding_width
-        shape = (n_rows, n_embedded, f)
-        embeddings = buffers["output"][:, : n_embedded * e]
-        return (
-            buffers["angles"].reshape(shape),
-            buffers["cosines"].reshape(shape),
-            embeddings.reshape(n_rows, n_embedded, e),
-        )
+        # The gradients of the linear maps' outputs and of the cosines, and
+        # the sines.
+        n = self._n_embedded(n_inputs)
+        return n * (self.embedding_width + 2 * self.n_frequencies)
 
     def forward(self, params, X, buffers, noise):  # noqa: D102
         frequencies, phases, coef, intercept = params
-        n_rows, n_inputs = X.shape
         embedded = self._embedded(X, buffers)
-        n_embedded = embedded.shape[1]
-        angles, cosines, embeddings = self._views(buffers, n_rows, n_embedded)
-        np.multiply(embedded[:, :, None], frequencies, out=angles)
+        angles, cosines, linear = self._column_major(buffers, *embedded.shape)
+        np.multiply(embedded.T[:, :, None], frequencies[:, None, :], out=angles)
         angles *= _TWO_PI
-        angles += phases
+        angles += phases[:, None, :]
         np.cos(angles, out=cosines)
-        # One small product per column: (column, row, frequency) @ (column,
-        # frequency, width), written through the transposed output view.
-        target = embeddings
-        if "pre_activation" in buffers:
-            target = buffers["pre_activation"].reshape(embeddings.shape)
-        np.matmul(cosines.transpose(1, 0, 2), coef, out=target.transpose(1, 0, 2))
-        target += intercept
-        if self.activation is not None:
-            self.activation.forward(target, embeddings)
+        np.matmul(cosines, coef, out=linear)
+        linear += intercept[:, None, :]
         output = buffers["output"]
-        output[:, n_embedded * self.embedding_width :] = X
+        embeddings = self._embeddings(output, linear.shape)
+        if self.activation is None:
+            np.copyto(embeddings, linear)
+        else:
+            self.activation.forward(linear, embeddings)
+        output[:, linear.shape[0] * self.embedding_width :] = X
         return output
 
     def backward(self, params, X, delta, grads, delta_in, buffers, noise):  # noqa: D102
         frequencies, phases, coef, intercept = params
         g_frequencies, g_phases, g_coef, g_intercept = grads
-        n_rows, n_inputs = X.shape
         # The forward pass gathered the embedded columns.
         embedded = X if self.columns is None else buffers["embedded"]
-        n_embedded = embedded.shape[1]
-        angles, cosines, embeddings = self._views(buffers, n_rows, n_embedded)
-        width = n_embedded * self.embedding_width
-        d_embeddings = delta[:, :width].reshape(n_rows, n_embedded, -1)
-        scratch = buffers["scratch"]
-        half = n_embedded * self.n_frequencies
-        d_cosines = scratch[:, :half].reshape(angles.shape)
-        sines = scratch[:, half:].reshape(angles.shape)
+        angles, cosines, linear = self._column_major(buffers, *embedded.shape)
+        n_embedded, n_rows, n_frequencies = angles.shape
+        flat = _view_as(buffers["scratch"], -1)
+        d_linear = flat[: linear.size].reshape(linear.shape)
+        end = linear.size + angles.size
+        d_cosines = flat[linear.size : end].reshape(angles.shape)
+        sines = flat[end : end + angles.size].reshape(angles.shape)
+
+        np.copyto(d_linear, self._embeddings(delta, linear.shape))
         if self.activation is not None:
-            z = buffers.get("pre_activation")
-            z = None if z is None else z.reshape(embeddings.shape)
-            self.activation.multiply_derivative(d_embeddings, z, embeddings)
-        np.sum(d_embeddings, axis=0, out=g_intercept)
-        np.matmul(
-            cosines.transpose(1, 2, 0), d_embeddings.transpose(1, 0, 2), out=g_coef
-        )
-        np.matmul(
-            d_embeddings.transpose(1, 0, 2),
-            coef.transpose(0, 2, 1),
-            out=d_cosines.transpose(1, 0, 2),
-        )
-        # d cos(a) / da = -sin(a): the gradient of the angles, negated.
+            activated = self._embeddings(buffers["output"], linear.shape)
+            self.activation.multiply_derivative(d_linear, linear, activated)
+        np.sum(d_linear, axis=1, out=g_intercept)
+        np.matmul(cosines.transpose(0, 2, 1), d_linear, out=g_coef)
+        np.matmul(d_linear, coef.transpose(0, 2, 1), out=d_cosines)
+        # d cos(a) / da = -sin(a): this is the angles' gradient, negated.
         np.sin(angles, out=sines)
         d_cosines *= sines
-        np.sum(d_cosines, axis=0, out=g_phases)
-        np.einsum("nkf,nk->kf", d_cosines, embedded, out=g_frequencies)
+        np.sum(d_cosines, axis=1, out=g_phases)
         g_phases *= -1
+        np.einsum("knf,nk->kf", d_cosines, embedded, out=g_frequencies)
         g_frequencies *= -_TWO_PI
         if delta_in is None:
             return
-        np.copyto(delta_in, delta[:, width:])
-        # Reuse the sines' half of the scratch for the embedded columns' part.
-        through_angles = sines[:, :, 0]
-        np.einsum("nkf,kf->nk", d_cosines, frequencies, out=through_angles)
+        np.copyto(delta_in, delta[:, n_embedded * self.embedding_width :])
+        # The linear maps' gradient is spent: its space takes the inputs'.
+        through_angles = flat[: n_embedded * n_rows].reshape(n_embedded, n_rows)
+        np.einsum("knf,kf->kn", d_cosines, frequencies, out=through_angles)
         through_angles *= -_TWO_PI
         if self.columns is None:
-            delta_in += through_angles
+            delta_in += through_angles.T
         else:
-            delta_in[:, self.columns] += through_angles
+            # Column by column: a fancy-indexed += would copy the columns.
+            for through, column in zip(through_angles, self.columns, strict=True):
+                delta_in[:, column] += through
+
+    def _embedded(self, X, buffers):
+        if self.columns is None:
+            return X
+        # mode="raise" would buffer the output; the indices are checked.
+        return np.take(X, self.columns, axis=1, out=buffers["embedded"], mode="clip")
+
+    def _column_major(self, buffers, n_rows, n_embedded):
+        """Return views of the angles, cosines and linear outputs, column by column.
+
+        Each buffer holds ``(n_embedded, n_rows, width)`` in its memory, so
+        that one batched product serves every column.
+        """
+        f, e = self.n_frequencies, self.embedding_width
+        return (
+            _view_as(buffers["angles"], (n_embedded, n_rows, f)),
+            _view_as(buffers["cosines"], (n_embedded, n_rows, f)),
+            _view_as(buffers["linear"], (n_embedded, n_rows, e)),
+        )
+
+    def _embeddings(self, array, shape):
+        """Return the embeddings of an output-shaped array, viewed as ``shape``."""
+        n_embedded, n_rows, width = shape
+        part = array[:, : n_embedded * width]
+        return part.reshape(n_rows, n_embedded, width).transpose(1, 0, 2)
+
+
+def _view_as(buffer, shape):
+    """Reshape a buffer, refusing the copy that would lose what is written to it."""
+    view = buffer.reshape(shape)
+    if not np.may_share_memory(view, buffer):
+        raise ValueError("A layer buffer must be C-contiguous to be viewed anew.")
+    return view
 
 
 def _check_columns(columns):
