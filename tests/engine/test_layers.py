@@ -15,7 +15,14 @@ import pytest
 from finite_differences import assert_gradient_close, numerical_gradient
 from numpy.testing import assert_array_equal
 
-from skneural.engine import Network, Objective, layers, tabular_layers
+from skneural.engine import (
+    Network,
+    Objective,
+    ensemble_layers,
+    layers,
+    tabular_layers,
+)
+from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
 from skneural.engine.initializers import GlorotUniform
 from skneural.engine.layers import (
     ActivationLayer,
@@ -54,13 +61,19 @@ LAYERS = [
     ParametricActivation("selu"),
     ParametricActivation("mish"),
     ParametricActivation("tanh"),
+    EnsembleInput(2),
+    EnsembleInput(2, scaling_init=None),
+    # Three members of one input column each (the ring's input has three).
+    EnsembleDense(2, n_members=3),
+    EnsembleDense(2, n_members=3, sharing="shared"),
+    EnsembleDense(2, n_members=3, sharing="none"),
 ]
 
 
 def test_every_built_in_layer_is_in_the_contract_ring():
     built_in = {
         cls
-        for module in (layers, tabular_layers)
+        for module in (layers, tabular_layers, ensemble_layers)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if issubclass(cls, Layer) and cls is not Layer
     }
