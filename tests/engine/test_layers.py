@@ -50,6 +50,8 @@ LAYERS = [
     Dense(4, "gelu"),  # keeps its pre-activations
     Dense(4, "silu", fit_intercept=False),
     Dense(4, "softplus", dropout=0.3),
+    Dense(4, "tanh", parametrization="ntk"),
+    Dense(4, "gelu", dropout=0.3, fit_intercept=False, parametrization="ntk"),
     ActivationLayer("tanh"),
     ActivationLayer("gelu"),
     ActivationLayer("elu"),
@@ -320,3 +322,25 @@ def test_a_factor_of_two_doubles_the_sgd_step_of_its_group():
     # One full-batch step from the same point: the gradient is the same.
     np.testing.assert_allclose(step_twice, 2 * step_once, rtol=1e-12)
     np.testing.assert_array_equal(network.coefs(twice)[0], network.coefs(once)[0])
+
+
+def test_ntk_dense_is_a_standard_dense_of_weights_over_root_fan_in():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    ntk, standard = Dense(3, "tanh", parametrization="ntk"), Dense(3, "tanh")
+    coef, intercept = ntk.initialize(rng, 400, GlorotUniform(), np.float64)
+    # The stored weights start at N(0, 1), the intercepts as the network's.
+    assert abs(coef.std() - 1) < 0.05 and abs(coef.mean()) < 0.05
+    assert np.all(np.abs(intercept) <= np.sqrt(6 / 403))
+    X = rng.normal(size=(5, 400))
+    expected = standard.predict((coef / 20, intercept), X)
+    np.testing.assert_allclose(ntk.predict((coef, intercept), X), expected)
+    np.testing.assert_allclose(
+        ntk.predict((coef, intercept), sp.csr_matrix(X)), expected
+    )
+
+
+def test_an_unknown_parametrization_is_refused():
+    with pytest.raises(ValueError, match="parametrization must be"):
+        Dense(3, parametrization="mup")
