@@ -440,25 +440,47 @@ class Mish(Activation):
     needs_input = True
 
     def forward(self, z, out):  # noqa: D102
-        # softplus as logaddexp(0, z): no overflow for large z.
-        if out is z:
-            np.multiply(z, np.tanh(np.logaddexp(0, z)), out=out)
-        else:
-            np.logaddexp(0, z, out=out)
-            np.tanh(out, out=out)
-            out *= z
-        return out
+        tanh_softplus = _tanh_softplus(z, np.empty_like(z) if out is z else out)
+        return np.multiply(z, tanh_softplus, out=out)
 
     def multiply_derivative(self, delta, z, a, scratch=None):  # noqa: D102
-        # f'(z) = t + z sigmoid(z) (1 - t^2) with t = tanh(softplus(z)).
-        t = np.logaddexp(0, z, out=scratch)
-        np.tanh(t, out=t)
-        slope = expit(z)
+        # f'(z) = t + z sigmoid(z) (1 - t^2), t = tanh(softplus(z)); with
+        # u = e^z and w = u (u + 2): t = w / (w + 2), 1 - t^2 =
+        # 4 (w + 1) / (w + 2)^2 and sigmoid(z) = u / (u + 1).
+        u = np.exp(np.minimum(z, _MISH_CLIP), out=scratch)
+        w = u + 2
+        w *= u
+        denominator = w + 2
+        slope = w + 1
         slope *= z
-        slope *= 1 - t * t
-        slope += t
+        slope *= 4
+        u /= u + 1
+        slope *= u
+        slope /= denominator
+        slope /= denominator
+        # t as w / (w + 2), not 1 - 2 / (w + 2): exact where t is tiny.
+        w /= denominator
+        slope += w
         delta *= slope
         return delta
+
+
+# Beyond it, tanh(softplus(z)) is 1 and sigmoid(z) is 1 in float64, and
+# e^(2 z) stays finite in float32.
+_MISH_CLIP = 20.0
+
+
+def _tanh_softplus(z, out):
+    """Write ``tanh(softplus(z))`` into ``out``.
+
+    As ``w / (w + 2)`` with ``w = e^z (e^z + 2)``: one exponential where
+    ``tanh(logaddexp(0, z))`` takes a log, two exponentials and a tanh.
+    """
+    u = np.exp(np.minimum(z, _MISH_CLIP), out=out)
+    w = u + 2
+    w *= u
+    np.divide(w, w + 2, out=out)
+    return out
 
 
 def _check_derivative(name, activation):
