@@ -209,3 +209,14 @@ def test_relu_against_cached_zeros_is_the_maximum_with_zero(dtype, size):
     # The shared zeros stay zeros and cannot be written through.
     for cached in activations._zeros_cache.values():
         assert not cached.flags.writeable and not cached.any()
+
+
+def test_mish_derivative_keeps_its_precision_far_into_both_tails():
+    # Mish's derivative is e^z (1 + z) for z << 0: a formula through
+    # 1 - 2 / (w + 2) would lose it to cancellation.
+    from scipy.special import expit
+
+    z = np.linspace(-40, 40, 2001)
+    t = np.tanh(np.logaddexp(0, z))
+    expected = t + z * expit(z) * (1 - t * t)
+    assert_allclose(ACTIVATIONS["mish"]().derivative(z), expected, rtol=1e-9)
