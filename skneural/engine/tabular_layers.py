@@ -71,7 +71,7 @@ class FeatureScale(Layer):
     penalised : bool, default=False
         Whether the penalty and decoupled weight decay apply to the scales.
         They pull towards 0, not towards the initial 1, so they stay off by
-        default. (pytabkit decays them with its global weight decay.)
+        default; pytabkit decays the scales with its global weight decay.
 
     Notes
     -----
