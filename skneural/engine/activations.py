@@ -328,22 +328,22 @@ class ELU(Activation):
         self.alpha = float(alpha)
 
     def forward(self, z, out):  # noqa: D102
-        negative = z <= 0
-        # expm1 only of the non-positive part: no overflow for large z.
-        tail = (self._scale * self.alpha) * np.expm1(np.minimum(z, 0))
-        if self._scale == 1.0:
-            np.copyto(out, z)
-        else:
-            np.multiply(z, self._scale, out=out)
-        out[negative] = tail[negative]
+        # scale (max(z, 0) + alpha expm1(min(z, 0))): no masks, and expm1
+        # only of the non-positive part, so no overflow for large z.
+        positive = np.maximum(z, _zeros(z))
+        np.minimum(z, 0, out=out)
+        np.expm1(out, out=out)
+        out *= self._scale * self.alpha
+        if self._scale != 1.0:
+            positive *= self._scale
+        out += positive
         return out
 
     def multiply_derivative(self, delta, z, a, scratch=None):  # noqa: D102
-        negative = a <= 0
-        # For z <= 0, f'(z) = scale alpha e^z = f(z) + scale alpha.
-        delta[negative] *= a[negative] + self._scale * self.alpha
-        if self._scale != 1.0:
-            delta[~negative] *= self._scale
+        # For z <= 0, f'(z) = scale alpha e^z = f(z) + scale alpha; else scale.
+        slope = np.add(a, self._scale * self.alpha, out=scratch)
+        np.copyto(slope, self._scale, where=a > 0)
+        delta *= slope
         return delta
 
 
