@@ -432,7 +432,9 @@ class ParametricActivation(Layer):
         # g'(z) = 1 + alpha (f'(z) - 1): delta + alpha (delta f'(z) - delta).
         np.copyto(delta_in, delta)
         z = X if self.activation.needs_input else None
-        if _takes_scratch(self.activation):
+        # A second block of scratch exists when the activation takes one
+        # (asking inspect on every batch would cost more than a small layer).
+        if scratch.shape[1] > n_inputs:
             self.activation.multiply_derivative(
                 delta_in, z, buffers["activated"], scratch=scratch[:, n_inputs:]
             )

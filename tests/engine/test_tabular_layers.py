@@ -282,3 +282,27 @@ def test_a_realmlp_front_trains_and_its_factors_reach_the_optimizer():
     )
     result = train_minibatch(objective, params, X, y, options=options, rng=rng)
     assert objective.loss(result.params, X, y) < 0.2 * start
+
+
+def test_parametric_activation_of_an_activation_without_scratch():
+    from skneural.engine.activations import Activation
+
+    class Cube(Activation):
+        name = "cube"
+        needs_input = True
+
+        def forward(self, z, out):
+            return np.power(z, 3, out=out)
+
+        def multiply_derivative(self, delta, z, a):
+            delta *= 3 * z * z
+            return delta
+
+    layer = ParametricActivation(Cube())
+    assert layer.scratch_width(4) == 4
+    rng = np.random.default_rng(6)
+    mixing, X = rng.normal(size=4), rng.normal(size=(5, 4))
+    delta = rng.normal(size=(5, 4))
+    _, (g_mixing,), delta_in = _passes(layer, (mixing,), X, delta)
+    assert_allclose(g_mixing, np.sum(delta * (X**3 - X), axis=0))
+    assert_allclose(delta_in, delta * (1 + mixing * (3 * X**2 - 1)))
