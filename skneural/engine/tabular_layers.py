@@ -6,7 +6,8 @@ default: strong pre-tuned MLPs and boosted trees on tabular data", NeurIPS
 defaults are those of its reference code, pytabkit's
 ``DefaultParams.RealMLP_TD_CLASS``. RealMLP-TD's first layers read::
 
-    PeriodicEmbedding() -> FeatureScale() -> Dense(256) -> ParametricActivation()
+    PeriodicEmbedding(columns=numeric), FeatureScale(),
+    Dense(256, parametrization="ntk"), ParametricActivation("selu"), ...
 
 - :class:`FeatureScale` multiplies each input column by a learned factor,
   started at 1 and trained with a learning rate 6 times the network's, so
