@@ -6,9 +6,9 @@
   skneural module, except ``kernels`` into ``activations``, ``losses`` and
   ``optimizers``, ``registry`` into the four modules with a registry, ``value``
   into the five modules of value objects, and ``activations`` into ``losses``.
-- Above them, ``hashing`` -> ``dropout`` -> ``layers`` -> ``network`` ->
-  ``objective`` -> ``stopping`` -> ``training``: a module imports only modules
-  before it.
+- Above them, ``hashing`` -> ``dropout`` -> ``layers`` -> ``tabular_layers``
+  -> ``ensemble_layers`` -> ``network`` -> ``objective`` -> ``stopping`` ->
+  ``training``: a module imports only modules before it.
 - Only ``skneural/_compat.py`` imports private scikit-learn API or calls a
   private method that scikit-learn's classes give the estimators.
 - The estimators never import Dask or Matplotlib: no module of the package
@@ -53,6 +53,8 @@ LAYERS = [
     "hashing",
     "dropout",
     "layers",
+    "tabular_layers",
+    "ensemble_layers",
     "network",
     "objective",
     "stopping",

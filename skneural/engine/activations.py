@@ -27,7 +27,9 @@ __all__ = [
     "Identity",
     "LeakyReLU",
     "Logistic",
+    "Mish",
     "ReLU",
+    "SELU",
     "SiLU",
     "Softplus",
     "Tanh",
@@ -317,6 +319,8 @@ class ELU(Activation):
     """
 
     name = "elu"
+    # SELU is this function times a fixed scale.
+    _scale = 1.0
 
     def __init__(self, alpha=1.0):
         if not alpha > 0:
@@ -324,18 +328,42 @@ class ELU(Activation):
         self.alpha = float(alpha)
 
     def forward(self, z, out):  # noqa: D102
-        negative = z <= 0
-        # expm1 only of the non-positive part: no overflow for large z.
-        tail = self.alpha * np.expm1(np.minimum(z, 0))
-        np.copyto(out, z)
-        out[negative] = tail[negative]
+        # scale (max(z, 0) + alpha expm1(min(z, 0))): no masks, and expm1
+        # only of the non-positive part, so no overflow for large z.
+        positive = np.maximum(z, _zeros(z))
+        np.minimum(z, 0, out=out)
+        np.expm1(out, out=out)
+        out *= self._scale * self.alpha
+        if self._scale != 1.0:
+            positive *= self._scale
+        out += positive
         return out
 
     def multiply_derivative(self, delta, z, a, scratch=None):  # noqa: D102
-        negative = a <= 0
-        # For z <= 0, f'(z) = alpha e^z = f(z) + alpha.
-        delta[negative] *= a[negative] + self.alpha
+        # For z <= 0, f'(z) = scale alpha e^z = f(z) + scale alpha; else scale.
+        slope = np.add(a, self._scale * self.alpha, out=scratch)
+        np.copyto(slope, self._scale, where=a > 0)
+        delta *= slope
         return delta
+
+
+class SELU(ELU):
+    """The scaled exponential linear unit, ``lambda ELU_alpha(z)``.
+
+    The constants ``lambda = 1.0507...`` and ``alpha = 1.6733...`` of
+    Klambauer et al. (2017) keep zero-mean, unit-variance activations so
+    through a layer with ``N(0, 1 / fan_in)`` weights. RealMLP uses it, with
+    a learned mixing parameter
+    (:class:`~skneural.engine.tabular_layers.ParametricActivation`), for
+    classification.
+    """
+
+    name = "selu"
+    _scale = 1.0507009873554804934193349852946
+    alpha = 1.6732632423543772848170429916717
+
+    def __init__(self):
+        pass
 
 
 class Softplus(Activation):
@@ -400,6 +428,61 @@ class SiLU(Activation):
         return delta
 
 
+class Mish(Activation):
+    """The Mish activation of Misra (2019), ``f(z) = z tanh(softplus(z))``.
+
+    RealMLP uses it, with a learned mixing parameter
+    (:class:`~skneural.engine.tabular_layers.ParametricActivation`), for
+    regression.
+    """
+
+    name = "mish"
+    needs_input = True
+
+    def forward(self, z, out):  # noqa: D102
+        tanh_softplus = _tanh_softplus(z, np.empty_like(z) if out is z else out)
+        return np.multiply(z, tanh_softplus, out=out)
+
+    def multiply_derivative(self, delta, z, a, scratch=None):  # noqa: D102
+        # f'(z) = t + z sigmoid(z) (1 - t^2), t = tanh(softplus(z)); with
+        # u = e^z and w = u (u + 2): t = w / (w + 2), 1 - t^2 =
+        # 4 (w + 1) / (w + 2)^2 and sigmoid(z) = u / (u + 1).
+        u = np.exp(np.minimum(z, _MISH_CLIP), out=scratch)
+        w = u + 2
+        w *= u
+        denominator = w + 2
+        slope = w + 1
+        slope *= z
+        slope *= 4
+        u /= u + 1
+        slope *= u
+        slope /= denominator
+        slope /= denominator
+        # t as w / (w + 2), not 1 - 2 / (w + 2): exact where t is tiny.
+        w /= denominator
+        slope += w
+        delta *= slope
+        return delta
+
+
+# Beyond it, tanh(softplus(z)) is 1 and sigmoid(z) is 1 in float64, and
+# e^(2 z) stays finite in float32.
+_MISH_CLIP = 20.0
+
+
+def _tanh_softplus(z, out):
+    """Write ``tanh(softplus(z))`` into ``out``.
+
+    As ``w / (w + 2)`` with ``w = e^z (e^z + 2)``: one exponential where
+    ``tanh(logaddexp(0, z))`` takes a log, two exponentials and a tanh.
+    """
+    u = np.exp(np.minimum(z, _MISH_CLIP), out=out)
+    w = u + 2
+    w *= u
+    np.divide(w, w + 2, out=out)
+    return out
+
+
 def _check_derivative(name, activation):
     # Points away from 0, where ReLU-like functions have a kink.
     z = np.array([-2.3, -1.1, -0.37, 0.41, 1.3, 2.7])
@@ -416,7 +499,7 @@ def _check_derivative(name, activation):
 ACTIVATIONS = Registry(
     "activation",
     Activation,
-    (Identity, Logistic, Tanh, ReLU, LeakyReLU, ELU, Softplus, GELU, SiLU),
+    (Identity, Logistic, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, GELU, SiLU, Mish),
     _check_derivative,
 )
 

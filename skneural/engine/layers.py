@@ -359,23 +359,45 @@ class Dense(Layer):
         in [0, 1).
     fit_intercept : bool, default=True
         Whether the layer has intercepts ``b``.
+    parametrization : {'standard', 'ntk'}, default='standard'
+        ``'ntk'`` computes ``f(X W / sqrt(n_inputs) + b)`` and starts the
+        stored weights at ``N(0, 1)``: the neural-tangent-kernel
+        parametrisation that RealMLP uses (pytabkit's ``weight_param='ntk'``).
+        The initial function is that of weights drawn from ``N(0, 1 /
+        n_inputs)``, but a step of Adam, which moves each stored weight by
+        about the learning rate, moves the effective weights by the learning
+        rate over ``sqrt(n_inputs)``: one learning rate then suits layers of
+        every width.
 
     Notes
     -----
     The weights ``W`` form the penalised group ``'coef'`` of shape
     ``(n_inputs, units)`` and the intercepts the unpenalised group
-    ``'intercept'``; both are drawn by the network's initializer.
+    ``'intercept'``; both are drawn by the network's initializer, except
+    the weights of the ``'ntk'`` parametrisation.
     """
 
     accepts_sparse = True
 
-    def __init__(self, units, activation=None, dropout=0.0, fit_intercept=True):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        dropout=0.0,
+        fit_intercept=True,
+        parametrization="standard",
+    ):
         if not isinstance(units, Integral) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}.")
         self.units = int(units)
         self.activation = None if activation is None else get_activation(activation)
         self.dropout = _check_dropout(dropout)
         self.fit_intercept = bool(fit_intercept)
+        if parametrization not in ("standard", "ntk"):
+            raise ValueError(
+                f"parametrization must be 'standard' or 'ntk', got {parametrization!r}."
+            )
+        self.parametrization = parametrization
 
     @property
     def uses_noise(self):  # noqa: D102
@@ -392,7 +414,13 @@ class Dense(Layer):
 
     def initialize(self, rng, n_inputs, initializer, dtype):  # noqa: D102
         coef, intercept = initializer(rng, n_inputs, self.units, dtype=dtype)
+        if self.parametrization == "ntk":
+            coef = rng.standard_normal(coef.shape).astype(dtype, copy=False)
         return (coef, intercept) if self.fit_intercept else (coef,)
+
+    def _weight_scale(self, n_inputs):
+        """Return the factor on ``X W``: 1, or ``1 / sqrt(n_inputs)`` under NTK."""
+        return 1.0 if self.parametrization == "standard" else n_inputs**-0.5
 
     def buffer_widths(self, n_inputs):  # noqa: D102
         widths = {}
@@ -410,8 +438,11 @@ class Dense(Layer):
     def forward(self, params, X, buffers, noise):  # noqa: D102
         out = buffers["output"]
         activation = self.activation
+        scale = self._weight_scale(X.shape[1])
         if activation is None:
             _dot_into(X, params[0], out)
+            if scale != 1.0:
+                out *= scale
             if self.fit_intercept:
                 out += params[1]
             output = out
@@ -420,6 +451,8 @@ class Dense(Layer):
             # products go straight into it.
             target = buffers.get("pre_activation", out)
             _dot_into(X, params[0], target)
+            if scale != 1.0:
+                target *= scale
             if self.fit_intercept:
                 output = activation.forward_biased(target, params[1], out)
             else:
@@ -444,9 +477,17 @@ class Dense(Layer):
             _column_sums_into(delta, buffers["ones"], grads[1])
         if delta_in is not None:
             _dense_dot_into(delta, params[0].T, delta_in)
+        scale = self._weight_scale(X.shape[1])
+        if scale != 1.0:
+            np.multiply(grads[0], scale, out=grads[0])
+            if delta_in is not None:
+                delta_in *= scale
 
     def predict(self, params, X):  # noqa: D102
         output = np.asarray(X @ params[0])
+        scale = self._weight_scale(X.shape[1])
+        if scale != 1.0:
+            output *= scale
         if self.fit_intercept:
             output += params[1]
         if self.activation is not None:

@@ -85,6 +85,15 @@ def test_registry_names_and_equality(activation):
         ("elu", lambda z: np.where(z > 0, z, np.exp(z) - 1)),
         ("softplus", lambda z: np.log(1 + np.exp(z))),
         ("silu", lambda z: z / (1 + np.exp(-z))),
+        # Klambauer et al. (2017), eq. 2, with their constants.
+        (
+            "selu",
+            lambda z: (
+                1.0507009873554805
+                * np.where(z > 0, z, 1.6732632423543772 * (np.exp(z) - 1))
+            ),
+        ),
+        ("mish", lambda z: z * np.tanh(np.log(1 + np.exp(z)))),
     ],
 )
 def test_values_equal_textbook_formulas(name, reference):
@@ -200,3 +209,14 @@ def test_relu_against_cached_zeros_is_the_maximum_with_zero(dtype, size):
     # The shared zeros stay zeros and cannot be written through.
     for cached in activations._zeros_cache.values():
         assert not cached.flags.writeable and not cached.any()
+
+
+def test_mish_derivative_keeps_its_precision_far_into_both_tails():
+    # Mish's derivative is e^z (1 + z) for z << 0: a formula through
+    # 1 - 2 / (w + 2) would lose it to cancellation.
+    from scipy.special import expit
+
+    z = np.linspace(-40, 40, 2001)
+    t = np.tanh(np.logaddexp(0, z))
+    expected = t + z * expit(z) * (1 - t * t)
+    assert_allclose(ACTIVATIONS["mish"]().derivative(z), expected, rtol=1e-9)

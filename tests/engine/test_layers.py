@@ -15,7 +15,14 @@ import pytest
 from finite_differences import assert_gradient_close, numerical_gradient
 from numpy.testing import assert_array_equal
 
-from skneural.engine import Network, Objective, layers
+from skneural.engine import (
+    Network,
+    Objective,
+    ensemble_layers,
+    layers,
+    tabular_layers,
+)
+from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
 from skneural.engine.initializers import GlorotUniform
 from skneural.engine.layers import (
     ActivationLayer,
@@ -26,6 +33,11 @@ from skneural.engine.layers import (
     allocate_buffers,
 )
 from skneural.engine.optimizers import SGD
+from skneural.engine.tabular_layers import (
+    FeatureScale,
+    ParametricActivation,
+    PeriodicEmbedding,
+)
 from skneural.engine.training import MinibatchOptions, train_minibatch
 
 N_INPUTS, N_ROWS = 3, 5
@@ -38,16 +50,33 @@ LAYERS = [
     Dense(4, "gelu"),  # keeps its pre-activations
     Dense(4, "silu", fit_intercept=False),
     Dense(4, "softplus", dropout=0.3),
+    Dense(4, "tanh", parametrization="ntk"),
+    Dense(4, "gelu", dropout=0.3, fit_intercept=False, parametrization="ntk"),
     ActivationLayer("tanh"),
     ActivationLayer("gelu"),
     ActivationLayer("elu"),
+    FeatureScale(),
+    PeriodicEmbedding(n_frequencies=4, embedding_width=2),
+    PeriodicEmbedding(n_frequencies=3, embedding_width=2, columns=[0, 2]),
+    PeriodicEmbedding(n_frequencies=3, embedding_width=2, activation="tanh"),
+    PeriodicEmbedding(n_frequencies=3, embedding_width=2, activation="gelu"),
+    ParametricActivation("selu"),
+    ParametricActivation("mish"),
+    ParametricActivation("tanh"),
+    EnsembleInput(2),
+    EnsembleInput(2, scaling_init=None),
+    # Three members of one input column each (the ring's input has three).
+    EnsembleDense(2, n_members=3),
+    EnsembleDense(2, n_members=3, sharing="shared"),
+    EnsembleDense(2, n_members=3, sharing="none"),
 ]
 
 
 def test_every_built_in_layer_is_in_the_contract_ring():
     built_in = {
         cls
-        for _, cls in inspect.getmembers(layers, inspect.isclass)
+        for module in (layers, tabular_layers, ensemble_layers)
+        for _, cls in inspect.getmembers(module, inspect.isclass)
         if issubclass(cls, Layer) and cls is not Layer
     }
     assert built_in == {type(layer) for layer in LAYERS}
@@ -293,3 +322,25 @@ def test_a_factor_of_two_doubles_the_sgd_step_of_its_group():
     # One full-batch step from the same point: the gradient is the same.
     np.testing.assert_allclose(step_twice, 2 * step_once, rtol=1e-12)
     np.testing.assert_array_equal(network.coefs(twice)[0], network.coefs(once)[0])
+
+
+def test_ntk_dense_is_a_standard_dense_of_weights_over_root_fan_in():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    ntk, standard = Dense(3, "tanh", parametrization="ntk"), Dense(3, "tanh")
+    coef, intercept = ntk.initialize(rng, 400, GlorotUniform(), np.float64)
+    # The stored weights start at N(0, 1), the intercepts as the network's.
+    assert abs(coef.std() - 1) < 0.05 and abs(coef.mean()) < 0.05
+    assert np.all(np.abs(intercept) <= np.sqrt(6 / 403))
+    X = rng.normal(size=(5, 400))
+    expected = standard.predict((coef / 20, intercept), X)
+    np.testing.assert_allclose(ntk.predict((coef, intercept), X), expected)
+    np.testing.assert_allclose(
+        ntk.predict((coef, intercept), sp.csr_matrix(X)), expected
+    )
+
+
+def test_an_unknown_parametrization_is_refused():
+    with pytest.raises(ValueError, match="parametrization must be"):
+        Dense(3, parametrization="mup")
