@@ -18,6 +18,7 @@ from skneural import (
     MLPRegressor,
     MLPSoftmaxClassifier,
 )
+from skneural.engine.activations import ACTIVATIONS as BUILTIN_ACTIVATIONS
 from skneural.engine.optimizers import SGD, AdamW
 from skneural.engine.schedules import Cosine, Step
 from skneural.utils import all_estimators
@@ -25,17 +26,9 @@ from skneural.utils import all_estimators
 # Every solver, each at the estimators' defaults: the linear models' default
 # learning_rate_init is 'auto', the MLPs' scikit-learn's 0.001.
 SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad")
-ACTIVATIONS = (
-    "identity",
-    "logistic",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "softplus",
-    "silu",
-)
+# Every built-in activation, as the registry lists them: one that joins the
+# registry joins the checks.
+ACTIVATIONS = BUILTIN_ACTIVATIONS.builtin_names
 
 
 def _configurations():
