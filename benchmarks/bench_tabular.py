@@ -27,7 +27,8 @@ tabular_mlp   skneural's ``TabularMLPClassifier`` / ``TabularMLPRegressor`` on
               the raw frame.
 
 A model whose package is not importable is skipped with a printed note. All
-models run at their defaults; only seeds, thread counts and verbosity are set.
+models run at their defaults; only seeds (``--seed``, default 0), thread
+counts and verbosity are set. The row sample and the folds always use seed 0.
 
 Per data set the script prints accuracy (or R²), ROC AUC (binary: of class 1;
 multiclass: one-vs-rest macro average), log-loss, RMSE and the mean fit time
@@ -72,7 +73,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-from tabular_data import SEED, SUITES, cv_folds, dev_suite, public_suite
+from tabular_data import SUITES, cv_folds, dev_suite, public_suite
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import skneural
@@ -128,75 +129,75 @@ def _missing_category_as_level(X):
     return X
 
 
-def _hgb(task):
+def _hgb(task, seed):
     estimator = (
         HistGradientBoostingClassifier
         if task.is_classification
         else HistGradientBoostingRegressor
     )
-    return estimator(categorical_features="from_dtype", random_state=SEED)
+    return estimator(categorical_features="from_dtype", random_state=seed)
 
 
-def _linear(task):
+def _linear(task, seed):
     estimator = LogisticRegression() if task.is_classification else Ridge()
     return make_pipeline(standard_preprocessing(), estimator)
 
 
-def _sklearn_mlp(task):
+def _sklearn_mlp(task, seed):
     estimator = MLPClassifier if task.is_classification else SklearnMLPRegressor
-    return make_pipeline(standard_preprocessing(), estimator(random_state=SEED))
+    return make_pipeline(standard_preprocessing(), estimator(random_state=seed))
 
 
-def _skneural_mlp(task):
+def _skneural_mlp(task, seed):
     estimator = MLPSoftmaxClassifier if task.is_classification else MLPRegressor
-    return make_pipeline(standard_preprocessing(), estimator(random_state=SEED))
+    return make_pipeline(standard_preprocessing(), estimator(random_state=seed))
 
 
-def _catboost(task):
+def _catboost(task, seed):
     import catboost
 
     kind = "CatBoostClassifier" if task.is_classification else "CatBoostRegressor"
     estimator = getattr(catboost, kind)(
         cat_features=task.categorical_columns,
         thread_count=1,
-        random_seed=SEED,
+        random_seed=seed,
         verbose=0,
         allow_writing_files=False,
     )
     return make_pipeline(FunctionTransformer(_missing_category_as_level), estimator)
 
 
-def _lightgbm(task):
+def _lightgbm(task, seed):
     import lightgbm
 
     kind = "LGBMClassifier" if task.is_classification else "LGBMRegressor"
-    return getattr(lightgbm, kind)(n_jobs=1, random_state=SEED, verbose=-1)
+    return getattr(lightgbm, kind)(n_jobs=1, random_state=seed, verbose=-1)
 
 
-def _realmlp(task):
+def _realmlp(task, seed):
     import pytabkit
 
     kind = "Classifier" if task.is_classification else "Regressor"
     estimator = getattr(pytabkit, f"RealMLP_TD_{kind}")
     return make_pipeline(
-        _impute_numeric(), estimator(random_state=SEED, n_threads=1, device="cpu")
+        _impute_numeric(), estimator(random_state=seed, n_threads=1, device="cpu")
     )
 
 
-def _tabm(task):
+def _tabm(task, seed):
     import pytabkit
 
     kind = "Classifier" if task.is_classification else "Regressor"
     estimator = getattr(pytabkit, f"TabM_D_{kind}")
     return make_pipeline(
         _impute_numeric(),
-        estimator(tabm_k=TABM_K, random_state=SEED, n_threads=1, device="cpu"),
+        estimator(tabm_k=TABM_K, random_state=seed, n_threads=1, device="cpu"),
     )
 
 
-def _tabular_mlp(task):
+def _tabular_mlp(task, seed):
     kind = "Classifier" if task.is_classification else "Regressor"
-    return getattr(skneural, f"TabularMLP{kind}")(random_state=SEED)
+    return getattr(skneural, f"TabularMLP{kind}")(random_state=seed)
 
 
 @dataclass(frozen=True)
@@ -314,15 +315,15 @@ def fold_scores(model, task, X_test, y_test):
     }
 
 
-def evaluate(model_spec, task, folds):
-    """Fit ``model_spec`` on every fold of ``task``; the fold means."""
+def evaluate(model_spec, task, folds, seed=0):
+    """Fit ``model_spec``, seeded with ``seed``, on every fold: the fold means."""
     result = Result(task.name, model_spec.key, task.is_classification)
     fold_results, fit_seconds = [], []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for train, test in folds:
             # A new model per fold: CatBoost's estimators do not survive clone.
-            model = model_spec.make(task)
+            model = model_spec.make(task, seed)
             X_train, y_train = task.X.iloc[train], task.y[train]
             start = time.perf_counter()
             try:
@@ -481,6 +482,13 @@ def parse_args(argv):
         "(default: all of them)",
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random_state of every model (default: 0); the row sample and "
+        "the folds always use seed 0",
+    )
+    parser.add_argument(
         "--max-rows",
         type=int,
         default=5_000,
@@ -523,7 +531,7 @@ def run_suite(suite, args):
         results = {}
         for key in args.models:
             start = time.perf_counter()
-            results[key] = evaluate(MODELS[key], task, folds)
+            results[key] = evaluate(MODELS[key], task, folds, args.seed)
             print(
                 f"  {MODELS[key].name}: {time.perf_counter() - start:.1f} s",
                 file=sys.stderr,
@@ -552,6 +560,7 @@ def main(argv=None):
     for key, reason in skipped.items():
         if reason:
             print(f"note: {MODELS[key].name} skipped: {reason}")
+    print(f"model seed: {args.seed}")
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     start = time.perf_counter()
     for suite in args.suites:
