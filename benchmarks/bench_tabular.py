@@ -122,6 +122,7 @@ def _impute_numeric():
 
 
 def _missing_category_as_level(X):
+    """``X`` with a missing category as a level of its own (CatBoost refuses NaN)."""
     X = X.copy()
     for name in X.columns[X.dtypes == "category"]:
         if X[name].isna().any():
@@ -324,17 +325,15 @@ def evaluate(model_spec, task, folds, seed=0):
         for train, test in folds:
             # A new model per fold: CatBoost's estimators do not survive clone.
             model = model_spec.make(task, seed)
-            X_train, y_train = task.X.iloc[train], task.y[train]
-            start = time.perf_counter()
             try:
-                model.fit(X_train, y_train)
-            except Exception as error:  # a model's failure is a result too
+                start = time.perf_counter()
+                model.fit(task.X.iloc[train], task.y[train])
+                fit_seconds.append(time.perf_counter() - start)
+                scores = fold_scores(model, task, task.X.iloc[test], task.y[test])
+            except Exception as error:  # reported in the tables, not raised
                 result.failure = f"failed: {type(error).__name__}: {error}"
                 return result
-            fit_seconds.append(time.perf_counter() - start)
-            fold_results.append(
-                fold_scores(model, task, task.X.iloc[test], task.y[test])
-            )
+            fold_results.append(scores)
     result.warnings = Counter(type(w.message).__name__ for w in caught)
     result.scores = {
         name: float(np.mean([scores[name] for scores in fold_results]))

@@ -186,8 +186,8 @@ def _as_category(column):
 
 def _is_categorical(column):
     return (
-        column.dtype == object
-        or column.dtype == bool
+        pd.api.types.is_object_dtype(column.dtype)
+        or pd.api.types.is_bool_dtype(column.dtype)
         or isinstance(column.dtype, pd.StringDtype | pd.CategoricalDtype)
     )
 
