@@ -420,7 +420,7 @@ class Dense(Layer):
         each unit's column divided by the standard deviation of its products
         ``X W`` (times the NTK factor) on the initialisation batch, so that
         every unit starts with unit standard deviation there. A unit whose
-        products are constant on the batch keeps its draw.
+        products are constant on the batch (up to rounding) keeps its draw.
     intercept_init : {'he+5'} or None, default=None
         None keeps the intercepts the initializer draws. ``'he+5'`` is
         RealMLP's (pytabkit's ``bias_init_mode='he+5'``): unit ``j``'s
@@ -489,8 +489,11 @@ class Dense(Layer):
         products = np.asarray(X @ coef) * self._weight_scale(X.shape[1])
         if self.coef_init == "std":
             std = products.std(axis=0)
-            # A unit constant on the batch has no scale to set: keep its draw.
-            std[std == 0] = 1.0
+            # A unit constant on the batch (up to rounding, which leaves a
+            # std of a few eps times its values) has no scale to set: it
+            # keeps its draw.
+            level = np.abs(products).max(axis=0)
+            std[std <= 64 * np.finfo(std.dtype).eps * level] = 1.0
             coef /= std
             products /= std
         if self.intercept_init == "he+5":
