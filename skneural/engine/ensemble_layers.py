@@ -24,10 +24,12 @@ TabM is then, for ``d`` inputs and ``k`` members::
     EnsembleInput(k), EnsembleDense(512, k), ActivationLayer("relu"), ...,
     EnsembleDense(n_outputs, k, sharing="none")
 
-whose ``k * n_outputs`` raw outputs are ``k`` predictions per row. Training
-minimises the mean of the ``k`` members' losses and prediction averages the
-members' probabilities (or values): the estimator does both, viewing the raw
-output as ``(n_samples * k, n_outputs)`` with the targets repeated.
+whose ``k * n_outputs`` raw outputs are ``k`` predictions per row. A
+:class:`~skneural.engine.network.Network` built with ``n_members=k`` adds
+that last layer itself and does the rest: its objective minimises the mean
+of the ``k`` members' losses, viewing the raw output as ``(n_samples * k,
+n_outputs)`` with the targets repeated, and its predictions average the
+members' probabilities (or values).
 """
 
 from numbers import Integral
