@@ -21,6 +21,13 @@ from skneural.engine.activations import OUTPUT_FUNCTIONS
 from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
 from skneural.engine.initializers import GlorotUniform
 from skneural.engine.layers import ActivationLayer, allocate_buffers
+from skneural.engine.optimizers import Adam
+from skneural.engine.training import (
+    LbfgsOptions,
+    MinibatchOptions,
+    train_lbfgs,
+    train_minibatch,
+)
 
 K, D = 3, 4
 
@@ -395,3 +402,41 @@ def test_an_ensemble_stays_in_float32():
 def test_bad_ensemble_networks_are_refused_by_name(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Network((D, EnsembleInput(2), 2), **kwargs)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_an_ensemble_trains_and_predicts_the_mean_of_its_members(solver):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(300, D))
+    labels = (X[:, 0] * X[:, 1] > 0).astype(int)
+    Y = np.eye(2)[labels]
+    network = Network(
+        (
+            D,
+            EnsembleInput(4),
+            EnsembleDense(16, 4),
+            ActivationLayer("tanh"),
+            2,
+        ),
+        loss="multinomial_log_loss",
+        n_members=4,
+    )
+    params = network.initialize(rng)
+    objective = Objective(network)
+    start = objective.loss(params, X, Y)
+    if solver == "adam":
+        options = MinibatchOptions(
+            optimizer=Adam(),
+            schedule=lambda epoch: 0.01,
+            batch_size=32,
+            max_iter=60,
+            tol=0,
+        )
+        result = train_minibatch(objective, params, X, Y, options=options, rng=rng)
+    else:
+        result = train_lbfgs(
+            objective, params, X, Y, options=LbfgsOptions(max_iter=300)
+        )
+    assert objective.loss(result.params, X, Y) < 0.5 * start
+    accuracy = np.mean(network.predict(result.params, X).argmax(axis=1) == labels)
+    assert accuracy > 0.9
