@@ -5,7 +5,10 @@ single-column members; here a TabM-shaped network with wider members is
 checked whole, each member is shown to compute its own dense layer (and
 nothing of the others'), TabM's initialisation is verified, float32 stays
 float32, the passes allocate nothing per row and bad hyper-parameters are
-refused by name.
+refused by name. The second half checks ensemble networks
+(``Network(..., n_members=k)``): the objective is the mean of the members'
+losses, one member is the plain network, and predictions are the mean of
+the members' predictions.
 """
 
 import tracemalloc
