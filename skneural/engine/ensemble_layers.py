@@ -24,17 +24,19 @@ TabM is then, for ``d`` inputs and ``k`` members::
     EnsembleInput(k), EnsembleDense(512, k), ActivationLayer("relu"), ...,
     EnsembleDense(n_outputs, k, sharing="none")
 
-whose ``k * n_outputs`` raw outputs are ``k`` predictions per row. Training
-minimises the mean of the ``k`` members' losses and prediction averages the
-members' probabilities (or values): the estimator does both, viewing the raw
-output as ``(n_samples * k, n_outputs)`` with the targets repeated.
+whose ``k * n_outputs`` raw outputs are ``k`` predictions per row. A
+:class:`~skneural.engine.network.Network` built with ``n_members=k`` adds
+that last layer itself and does the rest: its objective minimises the mean
+of the ``k`` members' losses, viewing the raw output as ``(n_samples * k,
+n_outputs)`` with the targets repeated, and its predictions average the
+members' probabilities (or values).
 """
 
 from numbers import Integral
 
 import numpy as np
 
-from .layers import Layer, ParameterGroup
+from .layers import Layer, ParameterGroup, _column_sums_into
 from .tabular_layers import _check_positive_integer, _view_as
 
 __all__ = ["EnsembleDense", "EnsembleInput"]
@@ -280,7 +282,6 @@ class EnsembleDense(Layer):
                 np.matmul(rows, params[0].T, out=_view_as(delta_in, (n_rows * k, d)))
             return
         blocks = delta.reshape(n_rows, k, u)
-        np.sum(blocks, axis=0, out=grads[-1])
         if self.sharing == "none":
             inputs = X.reshape(n_rows, k, d)
             coef, g_coef = params[0], grads[0]
@@ -288,12 +289,15 @@ class EnsembleDense(Layer):
                 None if delta_in is None else _view_as(delta_in, inputs.shape)
             )
             for member in range(k):
+                # The sums a Dense head takes, so one member is one Dense.
+                _column_sums_into(blocks[:, member], buffers["ones"], grads[1][member])
                 np.matmul(inputs[:, member].T, blocks[:, member], out=g_coef[member])
                 if delta_blocks is not None:
                     np.matmul(
                         blocks[:, member], coef[member].T, out=delta_blocks[:, member]
                     )
             return
+        np.sum(blocks, axis=0, out=grads[-1])
         coef, input_scaling, output_scaling, _ = params
         g_coef, g_input_scaling, g_output_scaling, _ = grads
         products = _view_as(buffers["products"], (n_rows, k, u))

@@ -20,6 +20,14 @@ Training passes then run :meth:`Layer.forward` and :meth:`Layer.backward` on
 those preallocated buffers, so that a batch allocates nothing;
 :meth:`Layer.predict` is the allocating pass for new data.
 
+A layer's parameters start from :meth:`Layer.initialize`, which sees only
+shapes, and may then be fitted to a batch of training inputs by
+:meth:`Layer.initialize_from_data` (a no-op by default), which the network
+calls layer after layer on the inputs each layer receives. :class:`Dense`
+offers RealMLP's two data-dependent schemes: weights scaled to unit output
+standard deviation (``coef_init='std'``) and intercepts that put each
+unit's kink inside the data (``intercept_init='he+5'``).
+
 :class:`Dense` is the fully connected layer with its activation and dropout
 fused, as Keras' ``Dense`` fuses its activation: its passes run the same NumPy
 (or Numba) calls, in the same order, as the dense network always did.
@@ -204,6 +212,29 @@ class Layer(ValueObject):
         """
         return ()
 
+    @property
+    def initializes_from_data(self):
+        """Whether :meth:`initialize_from_data` needs a batch of training inputs."""
+        return False
+
+    def initialize_from_data(self, params, X, rng):
+        """Adjust the drawn parameters, in place, to a batch of training inputs.
+
+        The network calls it after every layer's :meth:`initialize`, layer
+        after layer, with the inputs this layer receives from the layers
+        before it (already initialised from the data). The default does
+        nothing.
+
+        Parameters
+        ----------
+        params : tuple of ndarray
+            The layer's parameters, one array per group; written in place.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_inputs)
+            The layer's inputs on the batch.
+        rng : numpy.random.Generator
+            The fit's generator.
+        """
+
     def buffer_widths(self, n_inputs):
         """Return the per-row buffers the backward pass reads, by name.
 
@@ -338,6 +369,20 @@ def allocate_buffers(layer, n_inputs, n_rows, dtype, scratch=None, ones=None):
     return buffers
 
 
+def _random_convex_combinations(values, n_points, rng):
+    """Return, for each column, a random convex combination of ``n_points`` rows.
+
+    Each column draws its own rows (with replacement) and its own weights,
+    normalised exponential draws: a flat Dirichlet, as in pytabkit.
+    """
+    n_rows, n_columns = values.shape
+    rows = rng.integers(0, n_rows, size=(n_columns, n_points))
+    weights = rng.standard_exponential((n_columns, n_points))
+    weights /= weights.sum(axis=1, keepdims=True)
+    picked = values[rows, np.arange(n_columns)[:, np.newaxis]]
+    return np.einsum("jp,jp->j", picked, weights)
+
+
 def _check_dropout(dropout):
     if not isinstance(dropout, Real) or not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
@@ -368,6 +413,21 @@ class Dense(Layer):
         about the learning rate, moves the effective weights by the learning
         rate over ``sqrt(n_inputs)``: one learning rate then suits layers of
         every width.
+    coef_init : {'std'} or None, default=None
+        None keeps the weights the initializer draws. ``'std'`` is
+        RealMLP's data-dependent scheme (pytabkit's
+        ``weight_init_mode='std'``): weights drawn from ``N(0, 1)``, then
+        each unit's column divided by the standard deviation of its products
+        ``X W`` (times the NTK factor) on the initialisation batch, so that
+        every unit starts with unit standard deviation there. A unit whose
+        products are constant on the batch (up to rounding) keeps its draw.
+    intercept_init : {'he+5'} or None, default=None
+        None keeps the intercepts the initializer draws. ``'he+5'`` is
+        RealMLP's (pytabkit's ``bias_init_mode='he+5'``): unit ``j``'s
+        intercept is minus its products at a random convex combination of 5
+        random rows of the batch (weights from a flat Dirichlet), so each
+        unit's activation kink passes through the data, in a different
+        place for each unit. Needs ``fit_intercept=True``.
 
     Notes
     -----
@@ -386,6 +446,8 @@ class Dense(Layer):
         dropout=0.0,
         fit_intercept=True,
         parametrization="standard",
+        coef_init=None,
+        intercept_init=None,
     ):
         if not isinstance(units, Integral) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}.")
@@ -398,10 +460,44 @@ class Dense(Layer):
                 f"parametrization must be 'standard' or 'ntk', got {parametrization!r}."
             )
         self.parametrization = parametrization
+        if coef_init not in (None, "std"):
+            raise ValueError(f"coef_init must be 'std' or None, got {coef_init!r}.")
+        if intercept_init not in (None, "he+5"):
+            raise ValueError(
+                f"intercept_init must be 'he+5' or None, got {intercept_init!r}."
+            )
+        if intercept_init is not None and not self.fit_intercept:
+            raise ValueError(
+                f"intercept_init={intercept_init!r} initialises intercepts, but "
+                "fit_intercept=False gives the layer none."
+            )
+        self.coef_init = coef_init
+        self.intercept_init = intercept_init
 
     @property
     def uses_noise(self):  # noqa: D102
         return bool(self.dropout)
+
+    @property
+    def initializes_from_data(self):  # noqa: D102
+        return self.coef_init is not None or self.intercept_init is not None
+
+    def initialize_from_data(self, params, X, rng):  # noqa: D102
+        if not self.initializes_from_data:
+            return
+        coef = params[0]
+        products = np.asarray(X @ coef) * self._weight_scale(X.shape[1])
+        if self.coef_init == "std":
+            std = products.std(axis=0)
+            # A unit constant on the batch (up to rounding, which leaves a
+            # std of a few eps times its values) has no scale to set: it
+            # keeps its draw.
+            level = np.abs(products).max(axis=0)
+            std[std <= 64 * np.finfo(std.dtype).eps * level] = 1.0
+            coef /= std
+            products /= std
+        if self.intercept_init == "he+5":
+            params[1][...] = -_random_convex_combinations(products, 5, rng)
 
     def output_width(self, n_inputs):  # noqa: D102
         return self.units
@@ -414,7 +510,7 @@ class Dense(Layer):
 
     def initialize(self, rng, n_inputs, initializer, dtype):  # noqa: D102
         coef, intercept = initializer(rng, n_inputs, self.units, dtype=dtype)
-        if self.parametrization == "ntk":
+        if self.parametrization == "ntk" or self.coef_init == "std":
             coef = rng.standard_normal(coef.shape).astype(dtype, copy=False)
         return (coef, intercept) if self.fit_intercept else (coef,)
 

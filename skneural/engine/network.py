@@ -12,13 +12,32 @@ and the penalty touches one contiguous slice, ``params[:n_coef]``.
 Training passes run on a :class:`Workspace` of buffers allocated once for the
 largest batch; a smaller batch uses the leading rows of each buffer, so a
 training epoch allocates no per-batch arrays for dense data.
+
+A network with ``n_members=k`` is an ensemble (see
+:mod:`~skneural.engine.ensemble_layers`): its output layer is an
+:class:`~skneural.engine.ensemble_layers.EnsembleDense` with a head per
+member, its training passes return ``k`` raw outputs per row, side by side,
+and the objective minimises the mean of the members' losses. Predictions
+average the members' predictions (probabilities, or values), and
+:meth:`Network.predict_raw` returns what the output function maps to that
+mean: the log of the mean probability for the log-losses, the mean itself
+for the identity link, so that every caller that applies the output function
+to the raw output (``predict_proba``, ``decision_function``, validation
+scores) sees the ensemble's mean prediction.
+
+:meth:`Network.initialize` draws the parameters and, given a batch of
+training inputs, lets each layer adjust its own to the data it sees
+(:meth:`~skneural.engine.layers.Layer.initialize_from_data`), layer after
+layer, as RealMLP initialises its weights and biases.
 """
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import log_expit, logsumexp
 
 from .activations import OUTPUT_FUNCTIONS, get_activation
+from .ensemble_layers import EnsembleDense
 from .hashing import row_keys
 from .initializers import get_initializer
 from .layers import Dense, Layer, Noise, allocate_buffers
@@ -55,6 +74,9 @@ class Workspace:
         output; the last one the loss gradient of the raw output.
     dropped : list of ndarray or None
         Each layer's dropped-out output, where it has dropout.
+    member_targets, member_weights : ndarray or None
+        For an ensemble, room for the targets and sample weights repeated
+        once per member, of ``n_rows * n_members`` rows; None otherwise.
     scratch : ndarray or None
         The flat scratch space the layers share (None when none needs any).
     """
@@ -82,6 +104,13 @@ class Workspace:
         ]
         self.deltas = [np.empty((n_rows, units), dtype) for units in widths[1:]]
         self.dropped = [buffers.get("dropped") for buffers in self.buffers]
+        # An ensemble's targets and sample weights, once per member, so that
+        # the loss sees one row per member and sample without allocating.
+        self.member_targets = self.member_weights = None
+        if network.n_members is not None:
+            n_member_rows = n_rows * network.n_members
+            self.member_targets = np.empty((n_member_rows, network.n_outputs), dtype)
+            self.member_weights = np.empty(n_member_rows, dtype)
         # The L2 term's gradient, so that adding it allocates nothing.
         self.coef_scratch = np.empty(network.n_coef, dtype)
         # Per-layer views of the parameter and gradient arrays, by array id: a
@@ -178,13 +207,24 @@ class Network:
         Whether the output layer has intercepts. Without them (a linear model
         with ``fit_intercept=False``) the raw output of the last layer is its
         weighted sum alone, and the flat vector holds no slot for them.
+    n_members : int or None, default=None
+        None for a single network. An int ``k`` makes an ensemble of ``k``
+        members: the output layer is ``EnsembleDense(n_outputs, k,
+        sharing='none')``, one head per member, so the hidden entries must
+        carry ``k`` members' blocks (an
+        :class:`~skneural.engine.ensemble_layers.EnsembleInput` and ensemble
+        layers after it); training minimises the mean of the members' losses
+        and predictions average the members' (see :meth:`predict_raw`).
 
     Attributes
     ----------
     layers : tuple of Layer
         The layers, output layer included.
     layer_sizes : tuple of int
-        Width of the input and of each layer's output.
+        Width of the input and of each layer's output (for an ensemble, the
+        last is ``n_members * n_outputs``).
+    n_outputs : int
+        Number of outputs of one prediction.
     n_layers : int
         Number of layers, ``len(layer_sizes) - 1``.
     n_coef : int
@@ -205,17 +245,20 @@ class Network:
         loss="squared_error",
         dropout=0.0,
         output_intercept=True,
+        n_members=None,
     ):
         self.activation = get_activation(activation)
         self.loss = get_loss(loss)
         self.out_activation = self.loss.out_activation
         self.output_intercept = bool(output_intercept)
+        self.n_members = _check_members(n_members, self)
         layer_sizes = tuple(layer_sizes)
         self.layers = self._build_layers(layer_sizes, dropout)
         widths = [int(layer_sizes[0])]
         for layer in self.layers:
             widths.append(layer.output_width(widths[-1]))
         self.layer_sizes = tuple(widths)
+        self.n_outputs = int(layer_sizes[-1])
         self.n_layers = len(self.layers)
         self.needs_rng = any(layer.uses_noise for layer in self.layers)
         self._lay_out()
@@ -261,7 +304,11 @@ class Network:
             else Dense(int(entry), self.activation, rate)
             for entry, rate in zip(hidden, self.dropout, strict=True)
         ]
-        layers.append(Dense(int(entries[-1]), fit_intercept=self.output_intercept))
+        if self.n_members is None:
+            output = Dense(int(entries[-1]), fit_intercept=self.output_intercept)
+        else:
+            output = EnsembleDense(int(entries[-1]), self.n_members, sharing="none")
+        layers.append(output)
         return tuple(layers)
 
     def _lay_out(self):
@@ -463,8 +510,8 @@ class Network:
                 view[...] = value
         return params
 
-    def initialize(self, rng, weight_init="glorot_uniform", dtype=np.float64):
-        """Draw initial parameters, layer after layer.
+    def initialize(self, rng, weight_init="glorot_uniform", dtype=np.float64, X=None):
+        """Draw initial parameters, layer after layer, and fit them to ``X``.
 
         Parameters
         ----------
@@ -474,20 +521,50 @@ class Network:
             Initialisation scheme.
         dtype : dtype, default=np.float64
             Floating dtype of the parameters.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features), default=None
+            A batch of training inputs. When given, once every layer has
+            drawn its parameters, each layer in turn adjusts them to the
+            inputs it receives
+            (:meth:`~skneural.engine.layers.Layer.initialize_from_data`),
+            then passes its output on. Required when a layer has a
+            data-dependent initialisation.
 
         Returns
         -------
         params : ndarray of shape (n_params,)
             Flat parameter vector.
+
+        Raises
+        ------
+        ValueError
+            If a layer needs data to initialise and ``X`` is None, or ``X``
+            is empty.
         """
         initializer = get_initializer(weight_init, self.activation.name)
         params = np.empty(self.n_params, dtype=dtype)
+        layer_views = self._views(params)
         for layer, n_inputs, views in zip(
-            self.layers, self.layer_sizes, self._views(params), strict=False
+            self.layers, self.layer_sizes, layer_views, strict=False
         ):
             values = layer.initialize(rng, n_inputs, initializer, dtype)
             for view, value in zip(views, values, strict=True):
                 view[...] = value
+        if X is None:
+            needing = [layer for layer in self.layers if layer.initializes_from_data]
+            if needing:
+                raise ValueError(
+                    f"{needing[0]!r} initialises from data: pass a batch of "
+                    "training inputs as X."
+                )
+            return params
+        if self._check_input is not None:
+            self._check_input(X, self.layers[0])
+        if X.shape[0] < 1:
+            raise ValueError("X must hold at least one row to initialise from.")
+        layer_input = X
+        for layer, views in zip(self.layers, layer_views, strict=True):
+            layer.initialize_from_data(views, layer_input, rng)
+            layer_input = layer.predict(views, layer_input)
         return params
 
     def workspace(self, n_rows, dtype, n_features_batch=None):
@@ -607,9 +684,38 @@ class Network:
         Returns
         -------
         raw : ndarray of shape (n_samples, n_outputs)
-            Raw output (logits).
+            Raw output (logits). For an ensemble, the raw output whose
+            output function is the mean of the members' predictions: the
+            log of the mean probability (softmax), its logit (logistic),
+            the log of the mean (exp) or the mean (identity).
         """
-        return self._predict_blocks(self._views(params), X)
+        return self._mean_raw(self._predict_blocks(self._views(params), X))
+
+    def predict_member_raw(self, params, X):
+        """Raw output of each member of an ensemble.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        raw : ndarray of shape (n_samples, n_members, n_outputs)
+            Each member's raw output; ``n_members`` is 1 for a single
+            network.
+        """
+        raw = self._predict_blocks(self._views(params), X)
+        return raw.reshape(raw.shape[0], self.n_members or 1, self.n_outputs)
+
+    def _mean_raw(self, raw):
+        """Return the raw output of the members' mean prediction (see predict_raw)."""
+        if self.n_members is None:
+            return raw
+        members = raw.reshape(raw.shape[0], self.n_members, self.n_outputs)
+        return _MEAN_RAW[self.out_activation](members)
 
     def predict_raw_layers(self, coefs, intercepts, X, layer_params=()):
         """Raw output from per-layer arrays, as :meth:`predict_raw`.
@@ -630,7 +736,9 @@ class Network:
         raw : ndarray of shape (n_samples, n_outputs)
             Raw output (logits).
         """
-        return self._predict_blocks(self._assemble(coefs, intercepts, layer_params), X)
+        return self._mean_raw(
+            self._predict_blocks(self._assemble(coefs, intercepts, layer_params), X)
+        )
 
     def _predict_blocks(self, layer_params, X):
         if self._check_input is not None:
@@ -669,9 +777,69 @@ class Network:
         Returns
         -------
         output : ndarray of shape (n_samples, n_outputs)
-            Probabilities for log-losses, means for regression losses.
+            Probabilities for log-losses, means for regression losses; for
+            an ensemble, the mean of the members' probabilities or means.
         """
         return OUTPUT_FUNCTIONS[self.out_activation](self.predict_raw(params, X))
+
+
+def _mean_identity(members):
+    return members.mean(axis=1)
+
+
+def _mean_exp(members):
+    # log(mean_m e^z_m), from the log-sum-exp: no member's exp can overflow.
+    return logsumexp(members, axis=1) - np.log(members.shape[1])
+
+
+def _mean_logistic(members):
+    # The logit of the mean probability, log(p) - log(1 - p), both logs taken
+    # from log-sigmoids: p near 0 or 1 keeps its precision.
+    return logsumexp(log_expit(members), axis=1) - logsumexp(
+        log_expit(-members), axis=1
+    )
+
+
+def _mean_softmax(members):
+    log_probabilities = members - logsumexp(members, axis=2, keepdims=True)
+    return logsumexp(log_probabilities, axis=1) - np.log(members.shape[1])
+
+
+# For each output function, the raw output that it maps to the mean of the
+# members' outputs.
+_MEAN_RAW = {
+    "identity": _mean_identity,
+    "exp": _mean_exp,
+    "logistic": _mean_logistic,
+    "softmax": _mean_softmax,
+}
+
+
+def _check_members(n_members, network):
+    """Return ``n_members`` checked: None, or a positive int the loss can average."""
+    if n_members is None:
+        return None
+    if (
+        isinstance(n_members, bool)
+        or not isinstance(n_members, Integral)
+        or (n_members < 1)
+    ):
+        raise ValueError(
+            f"n_members must be a positive integer or None, got {n_members!r}."
+        )
+    if network.out_activation not in _MEAN_RAW:
+        raise ValueError(
+            f"An ensemble averages its members' predictions through the output "
+            f"function, and {network.out_activation!r} (loss "
+            f"{network.loss.name!r}) has no known mean; use one of "
+            f"{sorted(_MEAN_RAW)}."
+        )
+    if not network.output_intercept:
+        raise ValueError(
+            "An ensemble's output layer has intercepts: output_intercept=False "
+            "cannot be combined with n_members."
+        )
+    return int(n_members)
 
 
 def _dense_input(X, layer):

@@ -25,6 +25,14 @@ times stronger than ``J`` states. Given ``weight_sum``, the sum of the sample
 weights of the whole training set, an objective divides the penalty by it on
 every batch instead: each batch's value and gradient are then unbiased
 estimates of ``J``'s, and the stochastic solvers minimise ``J`` itself.
+
+For an ensemble of ``k`` members (a network with ``n_members=k``), ``l_i``
+is the mean of the members' losses on sample ``i``, so that each member is
+trained as if alone, as TabM trains them: the raw output ``(n_samples, k *
+n_outputs)`` is viewed as ``(n_samples * k, n_outputs)``, one row per member
+and sample, the targets and weights are repeated into the workspace's
+preallocated rows, and the loss sum and gradient are divided by ``k``. The
+gradient flows back in the same layout, as a view of the same buffer.
 """
 
 import numpy as np
@@ -181,24 +189,22 @@ class Objective:
         if grad is None:
             grad = np.empty_like(params)
         raw = network.forward(params, X, workspace, rng)
-        loss_sum, delta = network.loss.loss_gradient(
-            raw,
-            y,
-            sample_weight,
-            out=workspace.rows(n_rows).deltas[-1],
-            compute_loss=compute_loss,
-        )
+        delta = workspace.rows(n_rows).deltas[-1]
         weight_sum = n_rows if sample_weight is None else float(sample_weight.sum())
+        loss_sum = self._loss_gradient(
+            raw, y, sample_weight, delta, workspace, compute_loss
+        )
         penalty_divisor = self._penalty_divisor(weight_sum)
         # Back-propagation is linear in delta: dividing delta, not the
         # gradient, by the weight sum touches n_rows * n_outputs values instead
         # of every parameter (2,560 instead of 94,730 in a (256, 256) network).
+        scale = 1.0 / (weight_sum * (network.n_members or 1))
         scale_delta = delta.size <= grad.size
         if scale_delta:
-            delta *= 1.0 / weight_sum
+            delta *= scale
         network.backward(params, X, workspace, delta, grad, rng)
         if not scale_delta:
-            grad *= 1.0 / weight_sum
+            grad *= scale
         penalty = None
         if self.l2:
             weights, weight_grad = params[: network.n_coef], grad[: network.n_coef]
@@ -221,6 +227,36 @@ class Objective:
                 penalty = self.penalty(params)
             loss = loss_sum / weight_sum + penalty / penalty_divisor
         return loss, grad
+
+    def _loss_gradient(self, raw, y, sample_weight, delta, workspace, compute):
+        """Return the weighted loss sum (or None) and write its gradient to ``delta``.
+
+        For an ensemble, the loss of a sample is the mean of its members',
+        and ``delta`` receives the gradient of their sum, ``k`` times that
+        of their mean: the caller divides.
+        """
+        n_rows, n_members = raw.shape[0], self.network.n_members
+        if n_members is None:
+            loss_sum, _ = self.network.loss.loss_gradient(
+                raw, y, sample_weight, out=delta, compute_loss=compute
+            )
+            return loss_sum
+        n_member_rows = n_rows * n_members
+        n_outputs = self.network.n_outputs
+        targets = workspace.member_targets[:n_member_rows]
+        np.copyto(targets.reshape(n_rows, n_members, n_outputs), y[:, np.newaxis, :])
+        weights = None
+        if sample_weight is not None:
+            weights = workspace.member_weights[:n_member_rows]
+            np.copyto(weights.reshape(n_rows, n_members), sample_weight[:, np.newaxis])
+        loss_sum, _ = self.network.loss.loss_gradient(
+            raw.reshape(n_member_rows, n_outputs),
+            targets,
+            weights,
+            out=delta.reshape(n_member_rows, n_outputs),
+            compute_loss=compute,
+        )
+        return None if loss_sum is None else loss_sum / n_members
 
     def loss(self, params, X, y, sample_weight=None, rows=None):
         """Objective value only.
@@ -270,8 +306,17 @@ class Objective:
 
     def _data_loss(self, params, X, y, sample_weight):
         """Return the weighted loss sum of the data and the sum of the weights."""
-        raw = self.network.predict_raw(params, X)
-        pointwise = self.network.loss.pointwise(raw, y)
+        network = self.network
+        if network.n_members is None:
+            pointwise = network.loss.pointwise(network.predict_raw(params, X), y)
+        else:
+            raw = network.predict_member_raw(params, X)
+            n_rows, n_members, n_outputs = raw.shape
+            pointwise = network.loss.pointwise(
+                raw.reshape(n_rows * n_members, n_outputs),
+                np.repeat(y, n_members, axis=0),
+            )
+            pointwise = pointwise.reshape(n_rows, n_members).mean(axis=1)
         if sample_weight is None:
             return float(pointwise.sum()), X.shape[0]
         return float(pointwise @ sample_weight), float(sample_weight.sum())

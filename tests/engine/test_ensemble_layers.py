@@ -5,7 +5,10 @@ single-column members; here a TabM-shaped network with wider members is
 checked whole, each member is shown to compute its own dense layer (and
 nothing of the others'), TabM's initialisation is verified, float32 stays
 float32, the passes allocate nothing per row and bad hyper-parameters are
-refused by name.
+refused by name. The second half checks ensemble networks
+(``Network(..., n_members=k)``): the objective is the mean of the members'
+losses, one member is the plain network, and predictions are the mean of
+the members' predictions.
 """
 
 import tracemalloc
@@ -14,11 +17,20 @@ import numpy as np
 import pytest
 from finite_differences import assert_gradient_close, numerical_gradient
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import logsumexp
 
 from skneural.engine import Network, Objective
+from skneural.engine.activations import OUTPUT_FUNCTIONS
 from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
 from skneural.engine.initializers import GlorotUniform
 from skneural.engine.layers import ActivationLayer, allocate_buffers
+from skneural.engine.optimizers import Adam
+from skneural.engine.training import (
+    LbfgsOptions,
+    MinibatchOptions,
+    train_lbfgs,
+    train_minibatch,
+)
 
 K, D = 3, 4
 
@@ -203,3 +215,231 @@ def test_bad_hyper_parameters_are_refused_by_name(factory, message):
 def test_an_input_width_that_members_cannot_split_is_refused():
     with pytest.raises(ValueError, match="multiple of 3, got 4"):
         Network((4, EnsembleDense(2, n_members=3), 1))
+
+
+# An ensemble network: n_members heads, the mean of the members' losses.
+
+LOSS_OUTPUTS = [
+    ("squared_error", 2),
+    ("poisson", 2),
+    ("binary_log_loss", 2),
+    ("multinomial_log_loss", 3),
+]
+
+
+def _ensemble(loss, n_outputs, n_members=K, sharing="adapters"):
+    return Network(
+        (
+            D,
+            EnsembleInput(n_members),
+            EnsembleDense(5, n_members, sharing=sharing),
+            ActivationLayer("tanh"),
+            n_outputs,
+        ),
+        loss=loss,
+        n_members=n_members,
+    )
+
+
+def _data(loss, n_outputs, rng, n_rows=6):
+    X = rng.normal(size=(n_rows, D))
+    if loss == "multinomial_log_loss":
+        Y = np.eye(n_outputs)[rng.integers(0, n_outputs, n_rows)]
+    elif loss == "binary_log_loss":
+        Y = rng.integers(0, 2, (n_rows, n_outputs)).astype(float)
+    else:
+        Y = rng.uniform(0, 2, (n_rows, n_outputs))
+    return X, Y
+
+
+@pytest.mark.parametrize(("loss", "n_outputs"), LOSS_OUTPUTS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_ensemble_objective_has_the_finite_difference_gradient(
+    loss, n_outputs, weighted
+):
+    network = _ensemble(loss, n_outputs)
+    assert network.layer_sizes[-1] == K * n_outputs
+    assert network.n_outputs == n_outputs
+    rng = np.random.default_rng(1)
+    params = rng.uniform(-1, 1, network.n_params)
+    X, Y = _data(loss, n_outputs, rng)
+    weights = rng.uniform(0.5, 2, len(X)) if weighted else None
+    objective = Objective(network, alpha=0.3)
+    loss_value, grad = objective.loss_and_grad(params, X, Y, weights)
+    assert_allclose(loss_value, objective.loss(params, X, Y, weights), rtol=1e-12)
+    numeric = numerical_gradient(lambda p: objective.loss(p, X, Y, weights), params)
+    assert_gradient_close(numeric, grad, scale=loss_value)
+
+
+@pytest.mark.parametrize(("loss", "n_outputs"), LOSS_OUTPUTS)
+def test_the_ensemble_objective_is_the_mean_of_the_members_losses(loss, n_outputs):
+    network = _ensemble(loss, n_outputs)
+    rng = np.random.default_rng(2)
+    params = rng.uniform(-1, 1, network.n_params)
+    X, Y = _data(loss, n_outputs, rng, n_rows=9)
+    weights = rng.uniform(0.5, 2, len(X))
+    # Each member's own network, by hand: its input scaling, its adapters
+    # around the shared matrix, its head.
+    scaling, dense, _, head = network.layer_params(params)
+    member_losses = []
+    for m in range(K):
+        hidden = np.tanh(
+            ((X * scaling["scaling"][m]) * dense["input_scaling"][m])
+            @ dense["coef"]
+            * dense["output_scaling"][m]
+            + dense["intercept"][m]
+        )
+        raw = hidden @ head["coef"][m] + head["intercept"][m]
+        member_losses.append(network.loss(raw, Y, weights))
+    objective = Objective(network)
+    loss_value, _ = objective.loss_and_grad(params, X, Y, weights)
+    assert_allclose(loss_value, np.mean(member_losses), rtol=1e-12)
+    assert_allclose(objective.loss(params, X, Y, weights), loss_value, rtol=1e-12)
+    # The members differ, so the mean of their losses is not the loss of
+    # their mean prediction: the objective trains members, not the average.
+    assert np.ptp(member_losses) > 1e-3
+
+
+@pytest.mark.parametrize(("loss", "n_outputs"), LOSS_OUTPUTS)
+def test_one_member_gives_the_plain_network_loss_and_gradient(loss, n_outputs):
+    plain = Network((D, 5, n_outputs), "tanh", loss)
+    single = Network((D, 5, n_outputs), "tanh", loss, n_members=1)
+    assert (single.n_params, single.n_coef) == (plain.n_params, plain.n_coef)
+    rng = np.random.default_rng(3)
+    params = rng.uniform(-1, 1, plain.n_params)
+    X, Y = _data(loss, n_outputs, rng, n_rows=7)
+    weights = rng.uniform(0.5, 2, len(X))
+    for sample_weight in (None, weights):
+        expected = Objective(plain, alpha=0.1).loss_and_grad(
+            params, X, Y, sample_weight
+        )
+        got = Objective(single, alpha=0.1).loss_and_grad(params, X, Y, sample_weight)
+        assert got[0] == expected[0]
+        assert_array_equal(got[1], expected[1])
+    assert_allclose(single.predict(params, X), plain.predict(params, X), rtol=1e-13)
+    # One member's mean is itself; softmax logits come normalised (log p).
+    raw = plain.predict_raw(params, X)
+    if loss == "multinomial_log_loss":
+        raw = raw - logsumexp(raw, axis=1, keepdims=True)
+    assert_allclose(single.predict_raw(params, X), raw, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("loss", "n_outputs"), LOSS_OUTPUTS)
+def test_prediction_is_the_mean_of_the_members_predictions(loss, n_outputs):
+    network = _ensemble(loss, n_outputs)
+    rng = np.random.default_rng(4)
+    params = rng.uniform(-2, 2, network.n_params)
+    X, _ = _data(loss, n_outputs, rng, n_rows=8)
+    members = network.predict_member_raw(params, X)
+    assert members.shape == (8, K, n_outputs)
+    output_function = OUTPUT_FUNCTIONS[network.out_activation]
+    expected = np.mean([output_function(members[:, m].copy()) for m in range(K)], 0)
+    assert_allclose(network.predict(params, X), expected, rtol=1e-12)
+    # predict_raw is what the output function maps to that mean, so callers
+    # that apply it themselves (decision_function, validation) agree.
+    raw = network.predict_raw(params, X)
+    assert raw.shape == (8, n_outputs)
+    assert_allclose(output_function(raw.copy()), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("loss", "n_outputs"), LOSS_OUTPUTS)
+def test_ensemble_predictions_are_finite_for_extreme_members(loss, n_outputs):
+    network = _ensemble(loss, n_outputs)
+    rng = np.random.default_rng(5)
+    params = rng.uniform(-1, 1, network.n_params)
+    head = network.layer_params(params)[-1]
+    head["intercept"][...] = 1e4 * rng.choice([-1.0, 1.0], head["intercept"].shape)
+    X, _ = _data(loss, n_outputs, rng)
+    raw = network.predict_raw(params, X)
+    prediction = network.predict(params, X)
+    assert np.all(np.isfinite(raw))
+    if loss != "poisson":  # A mean of e^1e4 is beyond any float.
+        assert np.all(np.isfinite(prediction))
+
+
+def test_an_ensemble_training_pass_allocates_nothing_per_row():
+    # The squared error allocates no row vectors of its own (the log-losses
+    # take a few, as they do for a single network).
+    network = _ensemble("squared_error", 3)
+    rng = np.random.default_rng(6)
+    n_rows = 20_000
+    X, Y = _data("squared_error", 3, rng, n_rows=n_rows)
+    weights = None
+    params = network.initialize(rng)
+    workspace = network.workspace(n_rows, X.dtype)
+    grad = np.empty_like(params)
+    objective = Objective(network)
+    objective.loss_and_grad(params, X, Y, weights, grad=grad, workspace=workspace)
+    tracemalloc.start()
+    try:
+        objective.loss_and_grad(params, X, Y, weights, grad=grad, workspace=workspace)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The members' outputs alone are n_rows * K * 3 * 8 bytes = 1.4 MB.
+    assert peak < 300_000
+
+
+def test_an_ensemble_stays_in_float32():
+    network = _ensemble("binary_log_loss", 1)
+    rng = np.random.default_rng(7)
+    params = network.initialize(rng, dtype=np.float32)
+    X, Y = _data("binary_log_loss", 1, rng)
+    loss_value, grad = Objective(network).loss_and_grad(
+        params, X.astype(np.float32), Y.astype(np.float32)
+    )
+    assert grad.dtype == np.float32
+    assert np.isfinite(loss_value)
+    assert network.predict(params, X.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_members": 0}, "n_members"),
+        ({"n_members": 2.0}, "n_members"),
+        ({"n_members": True}, "n_members"),
+        ({"n_members": 2, "output_intercept": False}, "output_intercept"),
+    ],
+)
+def test_bad_ensemble_networks_are_refused_by_name(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Network((D, EnsembleInput(2), 2), **kwargs)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_an_ensemble_trains_and_predicts_the_mean_of_its_members(solver):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(300, D))
+    labels = (X[:, 0] * X[:, 1] > 0).astype(int)
+    Y = np.eye(2)[labels]
+    network = Network(
+        (
+            D,
+            EnsembleInput(4),
+            EnsembleDense(16, 4),
+            ActivationLayer("tanh"),
+            2,
+        ),
+        loss="multinomial_log_loss",
+        n_members=4,
+    )
+    params = network.initialize(rng)
+    objective = Objective(network)
+    start = objective.loss(params, X, Y)
+    if solver == "adam":
+        options = MinibatchOptions(
+            optimizer=Adam(),
+            schedule=lambda epoch: 0.01,
+            batch_size=32,
+            max_iter=60,
+            tol=0,
+        )
+        result = train_minibatch(objective, params, X, Y, options=options, rng=rng)
+    else:
+        result = train_lbfgs(
+            objective, params, X, Y, options=LbfgsOptions(max_iter=300)
+        )
+    assert objective.loss(result.params, X, Y) < 0.5 * start
+    accuracy = np.mean(network.predict(result.params, X).argmax(axis=1) == labels)
+    assert accuracy > 0.9

@@ -52,6 +52,7 @@ LAYERS = [
     Dense(4, "softplus", dropout=0.3),
     Dense(4, "tanh", parametrization="ntk"),
     Dense(4, "gelu", dropout=0.3, fit_intercept=False, parametrization="ntk"),
+    Dense(4, "relu", coef_init="std", intercept_init="he+5"),
     ActivationLayer("tanh"),
     ActivationLayer("gelu"),
     ActivationLayer("elu"),
@@ -344,3 +345,140 @@ def test_ntk_dense_is_a_standard_dense_of_weights_over_root_fan_in():
 def test_an_unknown_parametrization_is_refused():
     with pytest.raises(ValueError, match="parametrization must be"):
         Dense(3, parametrization="mup")
+
+
+# Data-dependent initialisation: Layer.initialize_from_data, Dense's schemes.
+
+
+def _init_batch(rng, n_rows=200, n_features=6):
+    # Columns of very different scales and offsets, as raw tabular data has.
+    return rng.normal(size=(n_rows, n_features)) * np.geomspace(0.01, 100, 6) + 3.0
+
+
+def _pre_activations(network, params, X):
+    """Each Dense layer's products plus intercepts on X."""
+    values, layer_input = [], X
+    coefs, intercepts = network.coefs(params), network.intercepts(params)
+    for layer, coef, intercept in zip(network.layers, coefs, intercepts, strict=True):
+        scale = 1.0 if layer.parametrization == "standard" else coef.shape[0] ** -0.5
+        values.append(layer_input @ coef * scale + intercept)
+        layer_input = layer.predict((coef, intercept), layer_input)
+    return values
+
+
+@pytest.mark.parametrize("parametrization", ["standard", "ntk"])
+def test_std_init_gives_every_unit_unit_std_on_the_batch(parametrization):
+    network = Network(
+        (
+            6,
+            Dense(16, "relu", parametrization=parametrization, coef_init="std"),
+            Dense(8, "tanh", parametrization=parametrization, coef_init="std"),
+            2,
+        )
+    )
+    rng = np.random.default_rng(0)
+    X = _init_batch(rng)
+    params = network.initialize(rng, X=X)
+    for z in _pre_activations(network, params, X)[:2]:
+        products = z - z.mean(axis=0)  # The intercepts only shift.
+        np.testing.assert_allclose(products.std(axis=0), 1.0, rtol=1e-12)
+    # Without the scheme the first layer's scale follows the data's.
+    plain = Network((6, Dense(16, "relu", parametrization=parametrization), 2))
+    z = _pre_activations(plain, plain.initialize(rng), X)[0]
+    assert np.max(z.std(axis=0)) > 5
+
+
+def test_he_plus_5_puts_each_units_kink_inside_the_batch():
+    layer = Dense(64, "relu", intercept_init="he+5")
+    network = Network((6, layer, 1))
+    rng = np.random.default_rng(1)
+    X = _init_batch(rng)
+    params = network.initialize(rng, X=X)
+    coef, intercept = network.coefs(params)[0], network.intercepts(params)[0]
+    products = X @ coef
+    # -b is a convex combination of batch values: within their range.
+    assert np.all(-intercept >= products.min(axis=0))
+    assert np.all(-intercept <= products.max(axis=0))
+    z = products + intercept
+    active = (z > 0).mean(axis=0)
+    assert np.all((active > 0) | np.isclose(z, 0).any(axis=0))
+    assert np.all(active < 1)
+    # Not a constant offset such as minus the mean: each unit its own place.
+    relative = (-intercept - products.mean(axis=0)) / products.std(axis=0)
+    assert np.std(relative) > 0.1
+
+
+def test_he_plus_5_is_a_five_point_dirichlet_combination():
+    rng = np.random.default_rng(2)
+    X = _init_batch(rng, n_rows=7)
+    layer = Dense(3, intercept_init="he+5")
+    coef = rng.normal(size=(6, 3))
+    params = (coef.copy(), np.zeros(3))
+    layer.initialize_from_data(params, X, np.random.default_rng(9))
+    replay = np.random.default_rng(9)
+    rows = replay.integers(0, 7, size=(3, 5))
+    weights = replay.standard_exponential((3, 5))
+    weights /= weights.sum(axis=1, keepdims=True)
+    products = X @ coef
+    expected = [-(products[rows[j], j] @ weights[j]) for j in range(3)]
+    np.testing.assert_allclose(params[1], expected, rtol=1e-12)
+    assert_array_equal(params[0], coef)  # intercept_init leaves the weights.
+
+
+def test_a_unit_constant_on_the_batch_keeps_its_draw():
+    X = np.ones((10, 3))
+    layer = Dense(4, coef_init="std")
+    coef = np.random.default_rng(3).normal(size=(3, 4))
+    params = (coef.copy(), np.zeros(4))
+    layer.initialize_from_data(params, X, np.random.default_rng(0))
+    assert_array_equal(params[0], coef)
+    assert np.all(np.isfinite(params[0]))
+
+
+def test_data_init_accepts_sparse_inputs_like_dense_ones():
+    sparse = pytest.importorskip("scipy.sparse")
+    network = Network((6, Dense(5, "relu", coef_init="std", intercept_init="he+5"), 1))
+    X = _init_batch(np.random.default_rng(4))
+    X[X < 3] = 0.0
+    dense = network.initialize(np.random.default_rng(5), X=X)
+    from_sparse = network.initialize(np.random.default_rng(5), X=sparse.csr_array(X))
+    np.testing.assert_allclose(from_sparse, dense, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_initialising_a_plain_stack_from_data_changes_nothing(dtype):
+    network = Network((6, 8, Dense(4, "tanh", parametrization="ntk"), 2), "relu")
+    X = _init_batch(np.random.default_rng(6)).astype(dtype)
+    with_data = network.initialize(np.random.default_rng(7), dtype=dtype, X=X)
+    without = network.initialize(np.random.default_rng(7), dtype=dtype)
+    assert_array_equal(with_data, without)
+    assert with_data.dtype == dtype
+
+
+def test_data_init_keeps_float32():
+    network = Network((6, Dense(5, "relu", coef_init="std", intercept_init="he+5"), 1))
+    X = _init_batch(np.random.default_rng(8)).astype(np.float32)
+    params = network.initialize(np.random.default_rng(0), dtype=np.float32, X=X)
+    assert params.dtype == np.float32
+    assert np.all(np.isfinite(params))
+
+
+def test_data_init_without_data_is_refused():
+    network = Network((6, Dense(5, "relu", coef_init="std"), 1))
+    with pytest.raises(ValueError, match="initialises from data"):
+        network.initialize(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="at least one row"):
+        network.initialize(np.random.default_rng(0), X=np.empty((0, 6)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"coef_init": "normal"}, "coef_init"),
+        ({"intercept_init": "he+3"}, "intercept_init"),
+        ({"intercept_init": "he+5", "fit_intercept": False}, "fit_intercept"),
+    ],
+)
+def test_bad_data_init_options_are_refused_by_name(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Dense(4, **kwargs)
