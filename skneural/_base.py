@@ -516,7 +516,7 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
             )
         self._network = network
         self.n_layers_ = network.n_layers + 1
-        self.n_outputs_ = network.layer_sizes[-1]
+        self.n_outputs_ = network.n_outputs
         # Regressors predict targets of the shape they were fitted on.
         self._target_ndim = y.ndim
         self.out_activation_ = network.out_activation
