@@ -16,6 +16,7 @@ import tracemalloc
 import numpy as np
 import pytest
 from finite_differences import assert_gradient_close, numerical_gradient
+from layer_passes import peak_bytes_of_passes
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 
@@ -175,23 +176,7 @@ def test_float32_stays_float32_and_agrees_with_float64(layer):
     ids=repr,
 )
 def test_passes_allocate_nothing_per_row(layer):
-    n_rows, n_inputs = 16_000, 32
-    rng = np.random.default_rng(5)
-    params = layer.initialize(rng, n_inputs, GlorotUniform(), np.float64)
-    X = rng.normal(size=(n_rows, n_inputs))
-    buffers = allocate_buffers(layer, n_inputs, n_rows, np.float64)
-    delta = rng.normal(size=(n_rows, layer.output_width(n_inputs)))
-    grads = tuple(np.empty_like(p) for p in params)
-    delta_in = np.empty_like(X)
-    layer.forward(params, X, buffers, None)
-    layer.backward(params, X, delta.copy(), grads, delta_in, buffers, None)
-    tracemalloc.start()
-    try:
-        layer.forward(params, X, buffers, None)
-        layer.backward(params, X, delta, grads, delta_in, buffers, None)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_bytes_of_passes(layer, 16_000, 32, GlorotUniform(), seed=5)
     # X alone is 4 MB; NumPy's ufuncs keep fixed buffers of some 64 kB.
     assert peak < 300_000
 

@@ -9,11 +9,11 @@ inputs, allocates nothing per row in its passes and refuses bad
 hyper-parameters by name.
 """
 
-import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
+from layer_passes import peak_bytes_of_passes
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skneural.engine import Network, Objective
@@ -169,26 +169,6 @@ def test_no_warning_and_finite_at_extreme_inputs(layer, dtype):
         assert np.isfinite(array).all()
 
 
-def _peak_bytes_of_passes(layer, n_rows, n_inputs=10):
-    rng = np.random.default_rng(3)
-    params = layer.initialize(rng, n_inputs, None, np.float64)
-    X = rng.normal(size=(n_rows, n_inputs))
-    buffers = allocate_buffers(layer, n_inputs, n_rows, np.float64)
-    delta = rng.normal(size=(n_rows, layer.output_width(n_inputs)))
-    grads = tuple(np.empty_like(p) for p in params)
-    delta_in = np.empty_like(X)
-    # A first pass outside the trace: NumPy's lazy set-ups are not the layer's.
-    layer.forward(params, X, buffers, None)
-    layer.backward(params, X, delta.copy(), grads, delta_in, buffers, None)
-    tracemalloc.start()
-    try:
-        layer.forward(params, X, buffers, None)
-        layer.backward(params, X, delta, grads, delta_in, buffers, None)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 @pytest.mark.parametrize(
     "layer",
     [
@@ -202,7 +182,7 @@ def _peak_bytes_of_passes(layer, n_rows, n_inputs=10):
 def test_passes_allocate_nothing_per_row(layer):
     # A per-row temporary of 16,000 x 10 float64 values is 1.28 MB; NumPy's
     # ufunc machinery keeps a fixed buffer of 64 kB or so.
-    assert _peak_bytes_of_passes(layer, 16_000) < 300_000
+    assert peak_bytes_of_passes(layer, 16_000) < 300_000
 
 
 @pytest.mark.parametrize(
