@@ -203,8 +203,10 @@ class _BaseTabularMLP(BaseEstimator):
 
 
 _SHARED_PARAMETERS = """
-    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
-        Units of each hidden dense layer (RealMLP-TD's three layers of 256).
+    hidden_layer_sizes : array-like of int, default=(128, 128, 128)
+        Units of each hidden dense layer. RealMLP-TD has three layers of 256;
+        half the width costs a quarter of the time, for the fit-time budget
+        of 10 times gradient boosting's.
     activation : str, default={activation!r}
         Activation of the hidden layers, a built-in name of
         :mod:`skneural.engine.activations`. RealMLP-TD uses {activation!r}
@@ -239,8 +241,9 @@ _SHARED_PARAMETERS = """
         Dropout rate of each hidden dense layer in training.
     batch_size : int, default=256
         Size of the mini-batches; a smaller training set is one batch.
-    max_iter : int, default=256
+    max_iter : int, default=64
         Number of epochs; every one is run (the schedule spans them all).
+        RealMLP-TD runs 256; 64 keeps the fit time within budget.
     early_stopping : bool, default=True
         Whether ``validation_fraction`` of the training rows is held out (or
         ``X_val``, ``y_val`` used) and the epoch of the lowest validation
@@ -278,8 +281,8 @@ _SHARED_ATTRIBUTES = """
         Number of epochs run."""
 
 
-class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
-    __doc__ = f"""RealMLP-style classifier for tables with categorical and missing values.
+class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (built below)
+    __doc__ = f"""RealMLP-style classifier for tables with categorical or missing data.
 
     Takes a DataFrame as it comes, fits the preprocessing inside ``fit`` and
     trains a multilayer perceptron with RealMLP-TD's ingredients (see
@@ -329,7 +332,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(128, 128, 128),
         activation="selu",
         *,
         numeric_embedding="periodic",
@@ -342,7 +345,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         beta_2=0.95,
         dropout=0.15,
         batch_size=256,
-        max_iter=256,
+        max_iter=64,
         early_stopping=True,
         validation_fraction=0.2,
         categorical_features="from_dtype",
@@ -450,8 +453,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         return self.mlp_.decision_function(self._preprocess(X))
 
 
-class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
-    __doc__ = f"""RealMLP-style regressor for tables with categorical and missing values.
+class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built below)
+    __doc__ = f"""RealMLP-style regressor for tables with categorical or missing data.
 
     Takes a DataFrame as it comes, fits the preprocessing inside ``fit`` and
     trains a multilayer perceptron with RealMLP-TD's ingredients (see
@@ -512,7 +515,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(128, 128, 128),
         activation="mish",
         *,
         numeric_embedding="periodic",
@@ -525,7 +528,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         beta_2=0.95,
         dropout=0.15,
         batch_size=256,
-        max_iter=256,
+        max_iter=64,
         early_stopping=True,
         validation_fraction=0.2,
         categorical_features="from_dtype",
