@@ -33,7 +33,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from ._compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _check_y,
+    _fit_context,
+)
 from ._tabular_preprocessing import TabularPreprocessor
 from .engine.activations import ACTIVATIONS
 from .engine.layers import Dense
@@ -149,6 +155,11 @@ class _BaseTabularMLP(BaseEstimator):
             The fitted estimator.
         """
         self._check_hidden_layer_sizes()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
         preprocessor = TabularPreprocessor(
             categorical_features=self.categorical_features,
             scaling=self.scaling,
@@ -563,14 +574,8 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built
         self.clip_prediction = clip_prediction
 
     def _encode_target(self, y, sample_weight, dtype):
-        y = np.asarray(y)
-        if y.dtype.kind not in "biuf":
-            raise ValueError(
-                f"y must hold numbers for regression, got dtype {y.dtype}."
-            )
-        y = y.astype(np.float64)
-        if not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinity; regression needs finite y.")
+        # Numbers stored as objects are taken; NaN, infinity and strings not.
+        y = _check_y(y, multi_output=True, y_numeric=True).astype(np.float64)
         if y.ndim not in (1, 2) or y.shape[0] != sample_weight.shape[0]:
             raise ValueError(
                 f"y must have shape (n_samples,) or (n_samples, n_outputs) with "
