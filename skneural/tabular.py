@@ -238,10 +238,10 @@ _SHARED_PARAMETERS = """
     parametrization : {{'ntk', 'standard'}}, default='ntk'
         Parametrisation of the hidden dense layers; ``'ntk'`` divides the
         products by ``sqrt(fan_in)``, so one learning rate suits every width.
-    learning_rate_init : float, default=0.04
-        Peak learning rate of AdamW: RealMLP-TD's for classification. Its 0.2
-        for regression assumes an NTK output layer, which the engine does not
-        have; 0.04 is better on the public suite's regression sets.
+    learning_rate_init : float, default={learning_rate_init}
+        Peak learning rate of AdamW. RealMLP-TD's 0.04 (classification) and
+        0.2 (regression) assume an NTK output layer, which the engine does not
+        have; {learning_rate_init} did better on the public suite ({note}).
     learning_rate : {{'cosine', 'constant'}}, default='cosine'
         Learning-rate schedule over ``max_iter`` epochs: cosine annealing to 0
         (the engine has no multi-cycle ``coslog4`` yet), or constant.
@@ -306,7 +306,10 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
     Parameters
     ----------{
         _SHARED_PARAMETERS.format(
-            activation="selu", task="classification", learning_rate_init=0.04
+            activation="selu",
+            task="classification",
+            learning_rate_init=0.01,
+            note="log-loss of breast_cancer 0.143 -> 0.084 against 0.04",
         )
     }
     class_weight : dict, 'balanced' or None, default=None
@@ -352,7 +355,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         feature_scaling=True,
         parametric_activation=True,
         parametrization="ntk",
-        learning_rate_init=0.04,
+        learning_rate_init=0.01,
         learning_rate="cosine",
         weight_decay=0.02,
         beta_2=0.95,
@@ -478,7 +481,10 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built
     Parameters
     ----------{
         _SHARED_PARAMETERS.format(
-            activation="mish", task="regression", learning_rate_init=0.04
+            activation="mish",
+            task="regression",
+            learning_rate_init=0.04,
+            note="R² of ames 0.795 -> 0.891 against 0.2",
         )
     }
     standardize_target : bool, default=True
