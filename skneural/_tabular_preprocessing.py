@@ -442,14 +442,25 @@ class _Table:
         if not self.frame:
             X = np.asarray(X)
             if X.ndim != 2:
+                # scikit-learn's wording, which its estimator checks look for.
                 raise ValueError(
-                    f"Expected a 2D array or a DataFrame, got {X.ndim}D input; "
-                    "reshape a single feature with X.reshape(-1, 1)."
+                    f"Expected a 2D array or a DataFrame, got {X.ndim}D input. "
+                    "Reshape your data with X.reshape(-1, 1) if it has a single "
+                    "feature, or X.reshape(1, -1) if it is a single sample."
                 )
-        if X.shape[0] == 0 or X.shape[1] == 0:
+        for axis, what in enumerate(("sample", "feature")):
+            if X.shape[axis] == 0:
+                raise ValueError(
+                    f"Found array with 0 {what}(s) (shape={X.shape}) while a "
+                    f"minimum of 1 is required: at least one sample and one "
+                    "feature are required."
+                )
+        dtypes = X.dtypes if self.frame else [X.dtype]
+        if any(getattr(dtype, "kind", None) == "c" for dtype in dtypes):
+            # scikit-learn's wording, which its estimator checks look for.
             raise ValueError(
-                f"Found input of shape {X.shape}; at least one sample and one "
-                "feature are required."
+                "Complex data not supported: TabularPreprocessor takes real "
+                "numbers and categories."
             )
         validate_data(preprocessor, X, skip_check_array=True, reset=reset)
         self.X = X

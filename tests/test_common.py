@@ -17,6 +17,8 @@ from skneural import (
     GDLogisticClassifier,
     MLPRegressor,
     MLPSoftmaxClassifier,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
 )
 from skneural.engine.activations import ACTIVATIONS as BUILTIN_ACTIVATIONS
 from skneural.engine.optimizers import SGD, AdamW
@@ -72,6 +74,16 @@ def _configurations():
         # Engine instances as solver and learning_rate: nested parameters.
         MLPRegressor(solver=AdamW(weight_decay=0.05), learning_rate=Step()),
         GDLogisticClassifier(solver=SGD(momentum=0.5), learning_rate=Cosine()),
+        # The tabular MLPs at their defaults, and with the embedding, the
+        # feature scales and the parametric activations off.
+        TabularMLPClassifier(),
+        TabularMLPRegressor(),
+        TabularMLPClassifier(
+            numeric_embedding=None, feature_scaling=False, parametric_activation=False
+        ),
+        TabularMLPRegressor(
+            numeric_embedding=None, feature_scaling=False, parametric_activation=False
+        ),
     ]
     return instances
 

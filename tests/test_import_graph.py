@@ -258,15 +258,17 @@ def test_importing_and_fitting_loads_neither_dask_nor_matplotlib():
 import importlib, json, pkgutil, sys, warnings
 import numpy as np
 import skneural
-from skneural.utils import all_estimators
+from skneural.utils import gradient_descent_estimators
 for info in pkgutil.walk_packages(skneural.__path__, prefix="skneural."):
     importlib.import_module(info.name)
 X = np.random.default_rng(0).normal(size=(30, 3))
 y = (X[:, 0] > 0).astype(int)
 warnings.simplefilter("ignore")
-for _, cls in all_estimators():
+for _, cls in gradient_descent_estimators():
     for solver in ("lbfgs", "adam"):
         cls(solver=solver, max_iter=3).fit(X, y).predict(X)
+skneural.TabularMLPClassifier(max_iter=3).fit(X, y).predict(X)
+skneural.TabularMLPRegressor(max_iter=3).fit(X, y).predict(X)
 print(json.dumps(sorted(sys.modules)))
 """
     completed = subprocess.run(

@@ -16,12 +16,13 @@ from numpy.testing import assert_array_equal
 from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 
-from skneural.utils import all_estimators
+from skneural.utils import gradient_descent_estimators
 
 # The fixtures train for a few epochs only; whether they converge is irrelevant.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-ESTIMATORS = [cls for _, cls in all_estimators()]
+# The tabular MLPs take no solver: tests/estimators/test_tabular_mlp.py covers them.
+ESTIMATORS = [cls for _, cls in gradient_descent_estimators()]
 N_SAMPLES, N_FEATURES = 30, 3
 CLASSES = np.array([0, 1, 2])
 

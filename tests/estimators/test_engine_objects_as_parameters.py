@@ -25,9 +25,10 @@ from skneural import GDLinearRegressor, MLPRegressor
 from skneural.engine import kernels
 from skneural.engine.optimizers import SGD, Adam, AdamW
 from skneural.engine.schedules import Constant, Cosine, Step, Warmup
-from skneural.utils import all_estimators
+from skneural.utils import gradient_descent_estimators
 
-ESTIMATORS = [cls for _, cls in all_estimators()]
+# The tabular MLPs take no solver: tests/estimators/test_tabular_mlp.py covers them.
+ESTIMATORS = [cls for _, cls in gradient_descent_estimators()]
 MAX_NAME_COMPARISONS = 2
 NAMED_PARAMETERS = {"solver", "loss"}
 

@@ -23,9 +23,10 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
 from skneural.engine.activations import ACTIVATIONS
-from skneural.utils import all_estimators
+from skneural.utils import gradient_descent_estimators
 
-ESTIMATORS = [cls for _, cls in all_estimators()]
+# The tabular MLPs take no solver: tests/estimators/test_tabular_mlp.py covers them.
+ESTIMATORS = [cls for _, cls in gradient_descent_estimators()]
 
 # Errors that valid-looking random settings may legitimately meet, each of
 # which says what is wrong.

@@ -20,9 +20,10 @@ import pytest
 from numpy.testing import assert_array_equal
 from sklearn.base import clone, is_classifier
 
-from skneural.utils import all_estimators
+from skneural.utils import gradient_descent_estimators
 
-ESTIMATORS = [cls for _, cls in all_estimators()]
+# The tabular MLPs take no solver: tests/estimators/test_tabular_mlp.py covers them.
+ESTIMATORS = [cls for _, cls in gradient_descent_estimators()]
 SOLVERS = ["lbfgs", "sgd", "adam"]
 STOCHASTIC = ["sgd", "adam"]
 

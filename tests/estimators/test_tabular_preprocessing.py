@@ -530,3 +530,8 @@ def test_docstrings_are_valid_numpydoc(method):
     ignored = {"RT02", "GL08"} | ({"ES01", "SA01", "EX01"} if method else set())
     errors = [e for e in validate(name)["errors"] if e[0] not in ignored]
     assert errors == []
+
+
+def test_complex_input_is_refused():
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        TabularPreprocessor().fit(np.array([[1 + 1j], [2 + 0j]]))

@@ -1,0 +1,631 @@
+"""MLPs for tables as they come: RealMLP-TD's recipe on the shared engine.
+
+:class:`TabularMLPClassifier` and :class:`TabularMLPRegressor` compose two
+fitted parts: a :class:`~skneural._tabular_preprocessing.TabularPreprocessor`,
+fitted inside ``fit`` on the rows ``fit`` receives (with their sample
+weights), and an inner :class:`~skneural.MLPSoftmaxClassifier` or
+:class:`~skneural.MLPRegressor` whose hidden layers are RealMLP-TD's
+(Holzmüller et al., NeurIPS 2024): a periodic embedding of the numeric
+columns, a learned per-feature scale, NTK-parametrised dense layers with
+parametric activations and dropout, trained with AdamW (``beta_2 = 0.95``)
+under a cosine schedule, and the best epoch on a held-out split kept.
+
+Composition rather than a subclass of ``BaseGradientDescent``: the inner
+MLP already owns training, early stopping, class weights and the
+transactional ``fit``, and validates numeric arrays, which is exactly what
+the preprocessor hands it. The outer estimator only owns what a table
+needs: raw columns, names, and (for regression) the target's scale.
+
+What RealMLP-TD has and these do not, yet: categorical embeddings (every
+categorical column is one-hot encoded), the ensemble (``n_ensemble`` is not
+a parameter until the engine averages members), the ``coslog4`` and
+``flat_cos`` schedules (a plain cosine is used for the learning rate; weight
+decay and dropout are constant), an NTK output layer and the 0.1
+learning-rate factor of the biases (the engine's output layer is a standard
+dense layer), data-dependent initialisation, and label smoothing, left out
+on purpose: it costs calibrated probabilities.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _check_y,
+    _fit_context,
+)
+from ._tabular_preprocessing import TabularPreprocessor
+from .engine.activations import ACTIVATIONS
+from .engine.layers import Dense
+from .engine.optimizers import AdamW
+from .engine.tabular_layers import FeatureScale, ParametricActivation, PeriodicEmbedding
+from .neural_network import MLPRegressor, MLPSoftmaxClassifier
+
+__all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
+
+
+class _BaseTabularMLP(BaseEstimator):
+    """Shared parameters and fit of the tabular MLPs; not for direct use."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS.builtin_names))],
+        "numeric_embedding": [StrOptions({"periodic"}), None],
+        "feature_scaling": ["boolean"],
+        "parametric_activation": ["boolean"],
+        "parametrization": [StrOptions({"ntk", "standard"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"cosine", "constant"})],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "scaling": [StrOptions({"robust", "standard"}), None],
+        "smooth_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "add_indicator": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def _hidden_layers(self, n_numeric):
+        """Return the inner MLP's hidden layers for ``n_numeric`` numeric columns."""
+        layers = []
+        if self.numeric_embedding == "periodic" and n_numeric:
+            layers.append(PeriodicEmbedding(columns=tuple(range(n_numeric))))
+        if self.feature_scaling:
+            layers.append(FeatureScale())
+        for units in self.hidden_layer_sizes:
+            # With a parametric activation the dense layer's fused dropout
+            # acts before it; SELU and Mish map 0 to 0, so a dropped unit
+            # still outputs 0.
+            fused = None if self.parametric_activation else self.activation
+            layers.append(
+                Dense(int(units), fused, self.dropout, True, self.parametrization)
+            )
+            if self.parametric_activation:
+                layers.append(ParametricActivation(self.activation))
+        return layers
+
+    def _inner_estimator(self, n_numeric):
+        return self._inner_class(
+            hidden_layer_sizes=self._hidden_layers(n_numeric),
+            solver=AdamW(beta_2=self.beta_2, weight_decay=self.weight_decay),
+            learning_rate=self.learning_rate,
+            learning_rate_init=self.learning_rate_init,
+            batch_size=self.batch_size,
+            max_iter=self.max_iter,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            # Best-epoch selection: train the whole schedule, keep the epoch
+            # of the lowest validation loss (log-loss for classifiers).
+            n_iter_no_change=np.inf,
+            scoring="loss",
+            random_state=self.random_state,
+            **self._inner_parameters(),
+        )
+
+    def _inner_parameters(self):
+        return {}
+
+    def _check_hidden_layer_sizes(self):
+        sizes = np.asarray(self.hidden_layer_sizes)
+        if sizes.ndim != 1 or not all(
+            isinstance(size, Integral) and size >= 1 for size in sizes.tolist()
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a sequence of positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+
+    def _preprocess(self, X):
+        return self.preprocessor_.transform(X).dense
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+        """Fit the preprocessing and the network to a table.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            The table as it comes: numeric, categorical, string and bool
+            columns, missing values in any of them. Sparse matrices are
+            refused.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels in classification, real numbers in regression.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, used by the preprocessing statistics and the loss.
+        X_val : {DataFrame, array-like} of shape (n_val, n_features), default=None
+            Validation table for best-epoch selection, in place of the
+            ``validation_fraction`` split (with ``early_stopping=True``).
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Validation targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._check_hidden_layer_sizes()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        preprocessor = TabularPreprocessor(
+            categorical_features=self.categorical_features,
+            scaling=self.scaling,
+            smooth_clip=self.smooth_clip,
+            add_indicator=self.add_indicator,
+            max_one_hot_cardinality=None,
+        ).fit(X, sample_weight=sample_weight)
+        self.preprocessor_ = preprocessor
+        dense = self._preprocess(X)
+        sample_weight = _check_sample_weight(
+            sample_weight, dense, dtype=dense.dtype, ensure_non_negative=True
+        )
+        y = self._encode_target(y, sample_weight, dense.dtype)
+        validation = {}
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val and y_val must be given together.")
+            validation = {
+                "X_val": self._preprocess(X_val),
+                "y_val": self._scaled(y_val),
+            }
+        mlp = self._inner_estimator(len(preprocessor.numeric_features_))
+        with warnings.catch_warnings():
+            # The schedule runs its max_iter epochs by design: reaching them is
+            # no failure to converge. A divergence still warns. batch_size is
+            # documented as an upper bound, so a smaller table is no surprise.
+            warnings.filterwarnings(
+                "ignore", message="Stochastic Optimizer: Maximum iterations"
+            )
+            warnings.filterwarnings("ignore", message="Got batch_size=")
+            mlp.fit(dense, y, sample_weight, **validation)
+        self.mlp_ = mlp
+        self.n_features_in_ = preprocessor.n_features_in_
+        if hasattr(preprocessor, "feature_names_in_"):
+            self.feature_names_in_ = preprocessor.feature_names_in_
+        self.n_iter_ = mlp.n_iter_
+        return self
+
+    def _encode_target(self, y, sample_weight, dtype):
+        return y
+
+    def _scaled(self, y):
+        return y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.input_tags.sparse = False
+        return tags
+
+
+_SHARED_PARAMETERS = """
+    hidden_layer_sizes : array-like of int, default=(128, 128, 128)
+        Units of each hidden dense layer. RealMLP-TD has three layers of 256;
+        half the width costs a quarter of the time, for the fit-time budget
+        of 10 times gradient boosting's.
+    activation : str, default={activation!r}
+        Activation of the hidden layers, a built-in name of
+        :mod:`skneural.engine.activations`. RealMLP-TD uses {activation!r}
+        for {task}.
+    numeric_embedding : {{'periodic'}} or None, default='periodic'
+        ``'periodic'``: each numeric column is embedded by
+        :class:`~skneural.engine.tabular_layers.PeriodicEmbedding` (RealMLP's
+        PBLD), its raw value kept beside it. None feeds the scaled columns
+        directly.
+    feature_scaling : bool, default=True
+        Whether a learned per-column scale
+        (:class:`~skneural.engine.tabular_layers.FeatureScale`) sits in front
+        of the first dense layer.
+    parametric_activation : bool, default=True
+        Whether each hidden activation is mixed with the identity by a learned
+        weight per unit
+        (:class:`~skneural.engine.tabular_layers.ParametricActivation`).
+    parametrization : {{'ntk', 'standard'}}, default='ntk'
+        Parametrisation of the hidden dense layers; ``'ntk'`` divides the
+        products by ``sqrt(fan_in)``, so one learning rate suits every width.
+    learning_rate_init : float, default={learning_rate_init}
+        Peak learning rate of AdamW. RealMLP-TD's 0.04 (classification) and
+        0.2 (regression) assume an NTK output layer, which the engine does not
+        have; {learning_rate_init} did better on the public suite ({note}).
+    learning_rate : {{'cosine', 'constant'}}, default='cosine'
+        Learning-rate schedule over ``max_iter`` epochs: cosine annealing to 0
+        (the engine has no multi-cycle ``coslog4`` yet), or constant.
+    weight_decay : float, default=0.02
+        Decoupled weight decay of AdamW, applied to the penalised parameters
+        (weights, embeddings, activation mixings), not to the biases.
+    beta_2 : float, default=0.95
+        Decay of AdamW's second-moment average (RealMLP's 0.95).
+    dropout : float, default=0.15
+        Dropout rate of each hidden dense layer in training.
+    batch_size : int, default=256
+        Size of the mini-batches; a smaller training set is one batch.
+    max_iter : int, default=64
+        Number of epochs; every one is run (the schedule spans them all).
+        RealMLP-TD runs 256; 64 keeps the fit time within budget.
+    early_stopping : bool, default=True
+        Whether ``validation_fraction`` of the training rows is held out (or
+        ``X_val``, ``y_val`` used) and the epoch of the lowest validation
+        loss kept at the end. Training still runs all ``max_iter`` epochs.
+    validation_fraction : float, default=0.2
+        Share of the training rows held out when ``early_stopping=True``.
+    categorical_features : "from_dtype", array-like or None, default="from_dtype"
+        Which columns are categorical, as in
+        :class:`~skneural._tabular_preprocessing.TabularPreprocessor`. Every
+        categorical column is one-hot encoded (no embedding layer yet), with
+        unknown categories as all zeros.
+    scaling : {{'robust', 'standard'}} or None, default='robust'
+        Scaling of the numeric columns before the network.
+    smooth_clip : float or None, default=3.0
+        Bound of the smooth clipping of the scaled numeric columns; None
+        switches it off.
+    add_indicator : bool, default=True
+        Whether numeric columns with missing values in ``fit`` get a
+        missing-indicator column (missing values are imputed by the centre).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the validation split, the mini-batches and
+        dropout."""
+
+_SHARED_ATTRIBUTES = """
+    n_features_in_ : int
+        Number of columns of the raw table seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the raw columns seen during :term:`fit`. Defined only when
+        `X` has feature names that are all strings.
+    preprocessor_ : TabularPreprocessor
+        The fitted preprocessing.
+    mlp_ : {inner}
+        The fitted network, which works on ``preprocessor_``'s output.
+    n_iter_ : int
+        Number of epochs run."""
+
+
+class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (built below)
+    __doc__ = f"""RealMLP-style classifier for tables with categorical or missing data.
+
+    Takes a DataFrame as it comes, fits the preprocessing inside ``fit`` and
+    trains a multilayer perceptron with RealMLP-TD's ingredients (see
+    :mod:`skneural.tabular`); every ingredient is a parameter that can be
+    switched off. No label smoothing: ``predict_proba`` stays calibrated, and
+    the epoch kept is the one of the lowest validation log-loss.
+
+    Parameters
+    ----------{
+        _SHARED_PARAMETERS.format(
+            activation="selu",
+            task="classification",
+            learning_rate_init=0.01,
+            note="log-loss of breast_cancer 0.143 -> 0.084 against 0.04",
+        )
+    }
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplying the sample weights.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.{_SHARED_ATTRIBUTES.format(inner="MLPSoftmaxClassifier")}
+
+    See Also
+    --------
+    TabularMLPRegressor : The same network for regression.
+    MLPSoftmaxClassifier : The plain MLP it trains.
+
+    References
+    ----------
+    Holzmüller, D., Grinsztajn, L. and Steinwart, I. (2024). Better by default:
+    strong pre-tuned MLPs and boosted trees on tabular data. NeurIPS.
+
+    Examples
+    --------
+    >>> from skneural import TabularMLPClassifier
+    >>> from skneural.datasets import load_heart_disease
+    >>> X, y = load_heart_disease(return_X_y=True, as_frame=True)
+    >>> clf = TabularMLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _inner_class = MLPSoftmaxClassifier
+    _parameter_constraints: dict = {
+        **_BaseTabularMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(128, 128, 128),
+        activation="selu",
+        *,
+        numeric_embedding="periodic",
+        feature_scaling=True,
+        parametric_activation=True,
+        parametrization="ntk",
+        learning_rate_init=0.01,
+        learning_rate="cosine",
+        weight_decay=0.02,
+        beta_2=0.95,
+        dropout=0.15,
+        batch_size=256,
+        max_iter=64,
+        early_stopping=True,
+        validation_fraction=0.2,
+        categorical_features="from_dtype",
+        scaling="robust",
+        smooth_clip=3.0,
+        add_indicator=True,
+        random_state=None,
+        class_weight=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.numeric_embedding = numeric_embedding
+        self.feature_scaling = feature_scaling
+        self.parametric_activation = parametric_activation
+        self.parametrization = parametrization
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.beta_2 = beta_2
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.categorical_features = categorical_features
+        self.scaling = scaling
+        self.smooth_clip = smooth_clip
+        self.add_indicator = add_indicator
+        self.random_state = random_state
+        self.class_weight = class_weight
+
+    def _inner_parameters(self):
+        return {"class_weight": self.class_weight}
+
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):  # noqa: D102
+        super().fit(X, y, sample_weight, X_val=X_val, y_val=y_val)
+        self.classes_ = self.mlp_.classes_
+        return self
+
+    fit.__doc__ = _BaseTabularMLP.fit.__doc__
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            The table, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted classes.
+        """
+        check_is_fitted(self)
+        return self.mlp_.predict(self._preprocess(X))
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            The table, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.mlp_.predict_proba(self._preprocess(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates, always finite.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            The table, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.mlp_.predict_log_proba(self._preprocess(X))
+
+    def decision_function(self, X):
+        """Logits: the raw output before the sigmoid or softmax.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            The table, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            A 1-D array for binary targets, whose positive values predict
+            ``classes_[1]``.
+        """
+        check_is_fitted(self)
+        return self.mlp_.decision_function(self._preprocess(X))
+
+
+class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built below)
+    __doc__ = f"""RealMLP-style regressor for tables with categorical or missing data.
+
+    Takes a DataFrame as it comes, fits the preprocessing inside ``fit`` and
+    trains a multilayer perceptron with RealMLP-TD's ingredients (see
+    :mod:`skneural.tabular`) on standardised targets; predictions are clipped
+    to the range of the training targets. Every ingredient is a parameter
+    that can be switched off.
+
+    Parameters
+    ----------{
+        _SHARED_PARAMETERS.format(
+            activation="mish",
+            task="regression",
+            learning_rate_init=0.04,
+            note="R² of ames 0.795 -> 0.891 against 0.2",
+        )
+    }
+    standardize_target : bool, default=True
+        Whether the network fits the targets minus their (weighted) mean,
+        divided by their (weighted) standard deviation.
+    clip_prediction : bool, default=True
+        Whether predictions are clipped to the range of the training targets.
+
+    Attributes
+    ----------{_SHARED_ATTRIBUTES.format(inner="MLPRegressor")}
+    target_mean_ : ndarray of shape (n_outputs,)
+        What is subtracted from the targets (0 without standardisation).
+    target_scale_ : ndarray of shape (n_outputs,)
+        What the centred targets are divided by (1 without standardisation,
+        or for a constant target).
+    target_min_ : ndarray of shape (n_outputs,)
+        Smallest training target of each output.
+    target_max_ : ndarray of shape (n_outputs,)
+        Largest training target of each output.
+
+    See Also
+    --------
+    TabularMLPClassifier : The same network for classification.
+    MLPRegressor : The plain MLP it trains.
+
+    References
+    ----------
+    Holzmüller, D., Grinsztajn, L. and Steinwart, I. (2024). Better by default:
+    strong pre-tuned MLPs and boosted trees on tabular data. NeurIPS.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skneural import TabularMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
+    >>> reg = TabularMLPRegressor(max_iter=20, random_state=0).fit(X, y)
+    >>> bool(y.min() <= reg.predict(X).min() and reg.predict(X).max() <= y.max())
+    True
+    """
+
+    _inner_class = MLPRegressor
+    _parameter_constraints: dict = {
+        **_BaseTabularMLP._parameter_constraints,
+        "standardize_target": ["boolean"],
+        "clip_prediction": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(128, 128, 128),
+        activation="mish",
+        *,
+        numeric_embedding="periodic",
+        feature_scaling=True,
+        parametric_activation=True,
+        parametrization="ntk",
+        learning_rate_init=0.04,
+        learning_rate="cosine",
+        weight_decay=0.02,
+        beta_2=0.95,
+        dropout=0.15,
+        batch_size=256,
+        max_iter=64,
+        early_stopping=True,
+        validation_fraction=0.2,
+        categorical_features="from_dtype",
+        scaling="robust",
+        smooth_clip=3.0,
+        add_indicator=True,
+        random_state=None,
+        standardize_target=True,
+        clip_prediction=True,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.numeric_embedding = numeric_embedding
+        self.feature_scaling = feature_scaling
+        self.parametric_activation = parametric_activation
+        self.parametrization = parametrization
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.beta_2 = beta_2
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.categorical_features = categorical_features
+        self.scaling = scaling
+        self.smooth_clip = smooth_clip
+        self.add_indicator = add_indicator
+        self.random_state = random_state
+        self.standardize_target = standardize_target
+        self.clip_prediction = clip_prediction
+
+    def _encode_target(self, y, sample_weight, dtype):
+        # Numbers stored as objects are taken; NaN, infinity and strings not.
+        y = _check_y(y, multi_output=True, y_numeric=True).astype(np.float64)
+        if y.ndim not in (1, 2) or y.shape[0] != sample_weight.shape[0]:
+            raise ValueError(
+                f"y must have shape (n_samples,) or (n_samples, n_outputs) with "
+                f"n_samples={sample_weight.shape[0]}, got {y.shape}."
+            )
+        column = y.reshape(len(y), -1)
+        self.target_min_ = column.min(axis=0)
+        self.target_max_ = column.max(axis=0)
+        self.target_mean_ = np.zeros(column.shape[1])
+        self.target_scale_ = np.ones(column.shape[1])
+        positive = sample_weight > 0
+        if self.standardize_target and positive.any():
+            mean = np.average(column, axis=0, weights=sample_weight)
+            spread = np.sqrt(
+                np.average((column - mean) ** 2, axis=0, weights=sample_weight)
+            )
+            self.target_mean_ = mean
+            self.target_scale_ = np.where(spread > 0, spread, 1.0)
+        return self._scaled(y).astype(dtype, copy=False)
+
+    def _scaled(self, y):
+        y = np.asarray(y, dtype=np.float64)
+        scaled = (y.reshape(len(y), -1) - self.target_mean_) / self.target_scale_
+        return scaled.reshape(y.shape)
+
+    def predict(self, X):
+        """Predict targets, clipped to the training range if ``clip_prediction``.
+
+        Parameters
+        ----------
+        X : {DataFrame, array-like} of shape (n_samples, n_features)
+            The table, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values, shaped as the training targets.
+        """
+        check_is_fitted(self)
+        raw = self.mlp_.predict(self._preprocess(X))
+        shape = raw.shape
+        prediction = raw.reshape(shape[0], -1) * self.target_scale_ + self.target_mean_
+        if self.clip_prediction:
+            prediction = np.clip(prediction, self.target_min_, self.target_max_)
+        return prediction.reshape(shape)

@@ -1,0 +1,213 @@
+"""TabularMLPClassifier and TabularMLPRegressor on tables as they come."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from skneural import MLPRegressor, TabularMLPClassifier, TabularMLPRegressor
+from skneural.datasets import load_heart_disease
+from skneural.engine.layers import Dense
+from skneural.engine.tabular_layers import (
+    FeatureScale,
+    ParametricActivation,
+    PeriodicEmbedding,
+)
+
+pd = pytest.importorskip("pandas")
+
+# Small and quick: the behaviour under test does not depend on the size.
+FAST = dict(hidden_layer_sizes=(16, 16), max_iter=15, random_state=0)
+
+
+def mixed_frame(n_samples=120, seed=0):
+    """A frame with numeric, category, object, string and bool columns, gaps in each."""
+    rng = np.random.default_rng(seed)
+    age = rng.normal(40, 10, n_samples)
+    age[::7] = np.nan
+    city = rng.choice(["Oslo", "Lima", "Pune"], n_samples).astype(object)
+    city[::11] = None
+    frame = pd.DataFrame(
+        {
+            "age": age,
+            "income": rng.lognormal(10, 1, n_samples),
+            "city": pd.Categorical(city),
+            "plan": pd.array(rng.choice(["a", "b"], n_samples), dtype="string"),
+            "member": rng.random(n_samples) > 0.5,
+        }
+    )
+    signal = np.nan_to_num(age - 40) / 10 + (frame["city"] == "Oslo") * 1.5
+    return frame, signal.to_numpy()
+
+
+def test_classifier_takes_a_mixed_frame_with_missing_values():
+    X, signal = mixed_frame()
+    y = np.where(signal > 0.3, "yes", "no")
+    clf = TabularMLPClassifier(**FAST).fit(X, y)
+    assert_array_equal(clf.classes_, ["no", "yes"])
+    assert_array_equal(clf.feature_names_in_, X.columns)
+    assert clf.n_features_in_ == 5
+    proba = clf.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(clf.predict(X)) <= {"no", "yes"}
+    assert clf.score(X, y) > 0.7
+
+
+def test_unknown_categories_at_predict_time_are_not_errors():
+    X, signal = mixed_frame()
+    y = signal > 0.3
+    clf = TabularMLPClassifier(**FAST).fit(X, y)
+    new = X.head(3).copy()
+    new["city"] = pd.Categorical(["Rome", None, "Oslo"])
+    new["plan"] = pd.array(["z", None, "a"], dtype="string")
+    proba = clf.predict_proba(new)
+    assert proba.shape == (3, 2)
+    assert np.isfinite(proba).all()
+
+
+def test_column_names_are_checked_at_predict_time():
+    X, signal = mixed_frame()
+    clf = TabularMLPClassifier(**FAST).fit(X, signal > 0.3)
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(X[X.columns[::-1]])
+    with pytest.raises(ValueError, match="feature"):
+        clf.predict(X.rename(columns={"age": "years"}))
+
+
+def test_float32_frames_train_in_float32():
+    X, signal = mixed_frame()
+    numeric = X[["age", "income"]].astype(np.float32)
+    reg = TabularMLPRegressor(**FAST).fit(numeric, signal)
+    assert reg.mlp_.coefs_[0].dtype == np.float32
+    assert np.isfinite(reg.predict(numeric)).all()
+
+
+def test_sample_weights_of_zero_equal_dropping_the_rows():
+    X, signal = mixed_frame()
+    y = signal > 0.3
+    weights = np.ones(len(y))
+    weights[::3] = 0
+    params = dict(FAST, early_stopping=False, dropout=0.0)
+    weighted = TabularMLPClassifier(**params).fit(X, y, sample_weight=weights)
+    kept = weights > 0
+    dropped = TabularMLPClassifier(**params).fit(X[kept], y[kept])
+    assert_allclose(
+        weighted.predict_proba(X), dropped.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
+
+
+def test_class_weights_move_the_predictions_towards_the_weighted_class():
+    X, signal = mixed_frame()
+    y = signal > 0.3
+    plain = TabularMLPClassifier(**FAST).fit(X, y)
+    heavy = TabularMLPClassifier(**FAST, class_weight={False: 1.0, True: 20.0})
+    heavy.fit(X, y)
+    assert heavy.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
+
+
+def test_regression_targets_are_standardised_and_predictions_clipped():
+    X, signal = mixed_frame()
+    y = 1000.0 + 50.0 * signal
+    reg = TabularMLPRegressor(**FAST).fit(X, y)
+    assert_allclose(reg.target_mean_, [y.mean()])
+    assert_allclose(reg.target_scale_, [y.std()])
+    # The inner network sees standardised targets.
+    assert abs(reg.mlp_.predict(reg.preprocessor_.transform(X).dense).mean()) < 0.5
+    far = X.head(4).copy()
+    far["age"] = [1e6, -1e6, 1e6, -1e6]
+    prediction = reg.predict(far)
+    assert np.all(prediction >= y.min()) and np.all(prediction <= y.max())
+    unclipped = clone(reg).set_params(clip_prediction=False).fit(X, y)
+    assert unclipped.target_max_[0] == y.max()
+    raw = TabularMLPRegressor(**FAST, standardize_target=False).fit(X, y)
+    assert_array_equal(raw.target_mean_, [0.0])
+    assert_array_equal(raw.target_scale_, [1.0])
+
+
+def test_two_output_regression_keeps_its_shape():
+    X, signal = mixed_frame()
+    y = np.column_stack([signal, -3 * signal])
+    reg = TabularMLPRegressor(**FAST).fit(X, y)
+    assert reg.predict(X).shape == y.shape
+    assert reg.target_mean_.shape == (2,)
+
+
+def test_validation_table_replaces_the_split():
+    X, signal = mixed_frame()
+    y = signal > 0.3
+    clf = TabularMLPClassifier(**FAST).fit(X[:90], y[:90], X_val=X[90:], y_val=y[90:])
+    assert len(clf.mlp_.validation_scores_) == clf.n_iter_
+    with pytest.raises(ValueError, match="together"):
+        TabularMLPClassifier(**FAST).fit(X, y, X_val=X)
+
+
+def test_every_ingredient_can_be_switched_off():
+    X, signal = mixed_frame()
+    full = TabularMLPRegressor(**FAST).fit(X, signal)
+    kinds = [type(layer) for layer in full.mlp_.hidden_layer_sizes]
+    assert kinds[:2] == [PeriodicEmbedding, FeatureScale]
+    assert kinds[2:4] == [Dense, ParametricActivation]
+    assert full.mlp_.hidden_layer_sizes[2].parametrization == "ntk"
+    bare = TabularMLPRegressor(
+        **FAST,
+        numeric_embedding=None,
+        feature_scaling=False,
+        parametric_activation=False,
+        parametrization="standard",
+    ).fit(X, signal)
+    layers = bare.mlp_.hidden_layer_sizes
+    assert all(type(layer) is Dense for layer in layers)
+    assert all(layer.parametrization == "standard" for layer in layers)
+    assert all(layer.activation.name == "mish" for layer in layers)
+
+
+def test_bad_parameters_and_targets_are_refused():
+    X, signal = mixed_frame()
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        TabularMLPRegressor(hidden_layer_sizes=(16, 0)).fit(X, signal)
+    with pytest.raises(ValueError, match="numeric_embedding"):
+        TabularMLPRegressor(numeric_embedding="linear").fit(X, signal)
+    with pytest.raises(ValueError, match="NaN"):
+        TabularMLPRegressor(**FAST).fit(X, np.full(len(X), np.nan))
+    with pytest.raises(ValueError, match="could not convert"):
+        TabularMLPRegressor(**FAST).fit(X, np.array(["a"] * len(X)))
+    with pytest.raises(ValueError, match="requires y"):
+        TabularMLPClassifier(**FAST).fit(X, None)
+
+
+def test_pickling_keeps_the_predictions():
+    X, signal = mixed_frame()
+    clf = TabularMLPClassifier(**FAST).fit(X, signal > 0.3)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_grid_search_over_an_ingredient():
+    X, signal = mixed_frame()
+    search = GridSearchCV(
+        TabularMLPRegressor(**FAST),
+        {"numeric_embedding": ["periodic", None]},
+        cv=2,
+    ).fit(X, signal)
+    assert search.best_params_["numeric_embedding"] in ("periodic", None)
+    assert len(search.cv_results_["mean_test_score"]) == 2
+
+
+def test_plain_arrays_work_like_an_mlp_input():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    reg = TabularMLPRegressor(**FAST).fit(X, y)
+    assert not hasattr(reg, "feature_names_in_")
+    assert reg.score(X, y) > 0.5
+    assert isinstance(reg.mlp_, MLPRegressor)
+
+
+def test_heart_disease_frame_fits_with_no_preprocessing():
+    X, y = load_heart_disease(return_X_y=True, as_frame=True)
+    clf = TabularMLPClassifier(max_iter=30, random_state=0).fit(X, y)
+    assert_array_equal(clf.feature_names_in_, X.columns)
+    assert clf.score(X, y) > 0.8
