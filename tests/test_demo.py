@@ -18,6 +18,7 @@ ROW = re.compile(
 MODELS = [
     "skneural GDLogisticClassifier",
     "skneural MLPSoftmaxClassifier (tuned alpha)",
+    "skneural TabularMLPClassifier (raw DataFrame)",
     "sklearn LogisticRegression",
     "sklearn MLPClassifier (tuned alpha)",
 ]
@@ -55,6 +56,28 @@ def test_demo_prints_one_table_where_skneural_matches_logistic_regression(capsys
         assert rows[name]["roc_auc"] >= reference["roc_auc"] - 0.01, name
     for row in rows.values():
         assert 0 < row["accuracy_std"] < 0.2 and row["fit_time"] >= 0
+    # Issue 13: on the raw DataFrame, no preprocessing, at least as accurate
+    # as logistic regression behind the reference preprocessing.
+    raw = rows["skneural TabularMLPClassifier (raw DataFrame)"]
+    assert raw["accuracy"] >= reference["accuracy"]
+
+
+def test_without_pandas_the_raw_dataframe_row_is_skipped_with_a_note(
+    monkeypatch, capsys
+):
+    def load_without_pandas(*, as_frame=False, **kwargs):
+        if as_frame:
+            raise ImportError("No module named 'pandas'")
+        return load_heart_disease(**kwargs)
+
+    # Hiding pandas from sys.modules would hide it from scikit-learn too.
+    monkeypatch.setattr(demo, "load_heart_disease", load_without_pandas)
+    assert demo.main(["--folds", "2"]) == 0
+    output = capsys.readouterr().out
+    assert 'skipped: it needs pandas, pip install "skneural[pandas]"' in output
+    assert list(parse_table(output)) == [
+        name for name in MODELS if name != demo.RAW_DATAFRAME_MODEL
+    ]
 
 
 def test_both_mlps_go_through_the_same_search():
