@@ -283,7 +283,7 @@ _SHARED_PARAMETERS = """
 _SHARED_ATTRIBUTES = """
     n_features_in_ : int
         Number of columns of the raw table seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the raw columns seen during :term:`fit`. Defined only when
         `X` has feature names that are all strings.
     preprocessor_ : TabularPreprocessor
