@@ -33,6 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import store_init_arguments
 from ._compat import (
     Interval,
     StrOptions,
@@ -371,27 +372,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         random_state=None,
         class_weight=None,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.numeric_embedding = numeric_embedding
-        self.feature_scaling = feature_scaling
-        self.parametric_activation = parametric_activation
-        self.parametrization = parametrization
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.beta_2 = beta_2
-        self.dropout = dropout
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.categorical_features = categorical_features
-        self.scaling = scaling
-        self.smooth_clip = smooth_clip
-        self.add_indicator = add_indicator
-        self.random_state = random_state
-        self.class_weight = class_weight
+        store_init_arguments(self, locals())
 
     def _inner_parameters(self):
         return {"class_weight": self.class_weight}
@@ -558,28 +539,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built
         standardize_target=True,
         clip_prediction=True,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.numeric_embedding = numeric_embedding
-        self.feature_scaling = feature_scaling
-        self.parametric_activation = parametric_activation
-        self.parametrization = parametrization
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.beta_2 = beta_2
-        self.dropout = dropout
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.categorical_features = categorical_features
-        self.scaling = scaling
-        self.smooth_clip = smooth_clip
-        self.add_indicator = add_indicator
-        self.random_state = random_state
-        self.standardize_target = standardize_target
-        self.clip_prediction = clip_prediction
+        store_init_arguments(self, locals())
 
     def _encode_target(self, y, sample_weight, dtype):
         # Numbers stored as objects are taken; NaN, infinity and strings not.

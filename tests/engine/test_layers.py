@@ -260,29 +260,8 @@ def test_a_sparse_input_needs_a_first_layer_that_takes_it():
         network.predict_raw(np.zeros(network.n_params), sp.csr_matrix(np.eye(3)))
 
 
-class _Gain(Layer):
-    """A learned gain per input column: ``X * gain``, with a learning-rate factor."""
-
-    def __init__(self, factor):
-        self.factor = factor
-
-    def parameter_groups(self, n_inputs):
-        return (ParameterGroup("gain", (n_inputs,), False, self.factor),)
-
-    def initialize(self, rng, n_inputs, initializer, dtype):
-        return (np.ones(n_inputs, dtype),)
-
-    def forward(self, params, X, buffers, noise):
-        return np.multiply(X, params[0], out=buffers["output"])
-
-    def backward(self, params, X, delta, grads, delta_in, buffers, noise):
-        np.einsum("ij,ij->j", X, delta, out=grads[0])
-        if delta_in is not None:
-            np.multiply(delta, params[0], out=delta_in)
-
-
 def test_learning_rate_factors_follow_the_groups():
-    network = Network((3, _Gain(2.5), 4, 1), "tanh")
+    network = Network((3, FeatureScale(2.5), 4, 1), "tanh")
     factors = network.learning_rate_factors(np.float32)
     assert factors.dtype == np.float32
     (gain,) = network.layer_params(factors)[0].values()
@@ -293,7 +272,7 @@ def test_learning_rate_factors_follow_the_groups():
 def _train(factor, momentum=0.0):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
-    network = Network((3, _Gain(factor), 4, 1), "tanh")
+    network = Network((3, FeatureScale(factor), 4, 1), "tanh")
     params = network.initialize(np.random.default_rng(1))
     start = params.copy()
     options = MinibatchOptions(
@@ -309,7 +288,7 @@ def _train(factor, momentum=0.0):
 
 def test_a_factor_of_zero_freezes_a_group():
     network, start, params = _train(0.0)
-    assert_array_equal(network.layer_params(params)[0]["gain"], 1.0)
+    assert_array_equal(network.layer_params(params)[0]["scale"], 1.0)
     moved = np.concatenate([c.ravel() for c in network.coefs(params)])
     assert np.all(moved != np.concatenate([c.ravel() for c in network.coefs(start)]))
 
@@ -317,8 +296,8 @@ def test_a_factor_of_zero_freezes_a_group():
 def test_a_factor_of_two_doubles_the_sgd_step_of_its_group():
     network, start, once = _train(1.0)
     _, _, twice = _train(2.0)
-    step_once = network.layer_params(once)[0]["gain"] - 1
-    step_twice = network.layer_params(twice)[0]["gain"] - 1
+    step_once = network.layer_params(once)[0]["scale"] - 1
+    step_twice = network.layer_params(twice)[0]["scale"] - 1
     assert np.all(step_once != 0)
     # One full-batch step from the same point: the gradient is the same.
     np.testing.assert_allclose(step_twice, 2 * step_once, rtol=1e-12)
