@@ -45,6 +45,7 @@ from ._tabular_preprocessing import TabularPreprocessor
 from .engine.activations import ACTIVATIONS
 from .engine.layers import Dense
 from .engine.optimizers import AdamW
+from .engine.schedules import CosLog
 from .engine.tabular_layers import FeatureScale, ParametricActivation, PeriodicEmbedding
 from .neural_network import MLPRegressor, MLPSoftmaxClassifier
 
@@ -62,7 +63,7 @@ class _BaseTabularMLP(BaseEstimator):
         "parametric_activation": ["boolean"],
         "parametrization": [StrOptions({"ntk", "standard"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate": [StrOptions({"cosine", "constant"})],
+        "learning_rate": [StrOptions({"coslog4", "cosine", "constant"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -79,7 +80,26 @@ class _BaseTabularMLP(BaseEstimator):
 
     def _hidden_layers(self, n_numeric):
         """Return the inner MLP's hidden layers for ``n_numeric`` numeric columns."""
+        import json, os
+        from .engine.ensemble_layers import EnsembleDense, EnsembleInput
+        from .engine.layers import ActivationLayer
+        exp = json.loads(os.environ.get("SKN_EXP", "{}"))
+        self._exp = exp
         layers = []
+        if exp.get("k"):
+            k = exp["k"]
+            if self.numeric_embedding == "periodic" and n_numeric:
+                layers.append(PeriodicEmbedding(columns=tuple(range(n_numeric))))
+            if self.feature_scaling:
+                layers.append(FeatureScale())
+            layers.append(EnsembleInput(k, exp.get("init", "random-signs")))
+            for units in self.hidden_layer_sizes:
+                layers.append(EnsembleDense(int(units), k, exp.get("sharing", "shared")))
+                if self.parametric_activation:
+                    layers.append(ParametricActivation(self.activation))
+                else:
+                    layers.append(ActivationLayer(self.activation))
+            return layers
         if self.numeric_embedding == "periodic" and n_numeric:
             layers.append(PeriodicEmbedding(columns=tuple(range(n_numeric))))
         if self.feature_scaling:
@@ -100,7 +120,9 @@ class _BaseTabularMLP(BaseEstimator):
         return self._inner_class(
             hidden_layer_sizes=self._hidden_layers(n_numeric),
             solver=AdamW(beta_2=self.beta_2, weight_decay=self.weight_decay),
-            learning_rate=self.learning_rate,
+            learning_rate=(
+                CosLog() if self.learning_rate == "coslog4" else self.learning_rate
+            ),
             learning_rate_init=self.learning_rate_init,
             batch_size=self.batch_size,
             max_iter=self.max_iter,
@@ -183,6 +205,8 @@ class _BaseTabularMLP(BaseEstimator):
                 "y_val": self._scaled(y_val),
             }
         mlp = self._inner_estimator(len(preprocessor.numeric_features_))
+        if self._exp.get("k"):
+            mlp._n_members = self._exp["k"]
         with warnings.catch_warnings():
             # The schedule runs its max_iter epochs by design: reaching them is
             # no failure to converge. A divergence still warns. batch_size is
