@@ -593,6 +593,7 @@ class CategoricalEmbedding(Layer):
             output[:, outputs] = X[:, inputs]
         for k, (column, table) in enumerate(zip(self.columns, params, strict=True)):
             self._indices_into(X[:, column], k, indices[k])
+            # mode="raise" would buffer the output; the codes are checked.
             np.take(table.reshape(-1), indices[k], out=gathered[k], mode="clip")
             output[:, self._embedding_slice(X.shape[1], k)] = gathered[k]
         return output
@@ -657,8 +658,7 @@ class CategoricalEmbedding(Layer):
         first = out[:, 0]
         np.rint(codes, out=first, casting="unsafe")
         first *= self.dim
-        # From the last offset down, so that column 0 is read before it changes.
-        for offset in range(self.dim - 1, 0, -1):
+        for offset in range(1, self.dim):
             np.add(first, offset, out=out[:, offset])
 
 
