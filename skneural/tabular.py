@@ -16,8 +16,7 @@ transactional ``fit``, and validates numeric arrays, which is exactly what
 the preprocessor hands it. The outer estimator only owns what a table
 needs: raw columns, names, and (for regression) the target's scale.
 
-What RealMLP-TD has and these do not, yet: categorical embeddings (every
-categorical column is one-hot encoded), the ensemble (``n_ensemble`` is not
+What RealMLP-TD has and these do not, yet: the ensemble (``n_ensemble`` is not
 a parameter until the engine averages members), the ``coslog4`` and
 ``flat_cos`` schedules (a plain cosine is used for the learning rate; weight
 decay and dropout are constant), an NTK output layer and the 0.1
@@ -43,10 +42,16 @@ from ._compat import (
 )
 from ._tabular_preprocessing import TabularPreprocessor
 from .engine.activations import ACTIVATIONS
-from .engine.layers import Dense
+from .engine.ensemble_layers import EnsembleDense, EnsembleInput
+from .engine.layers import ActivationLayer, Dense, Dropout
 from .engine.optimizers import AdamW
 from .engine.schedules import CosLog
-from .engine.tabular_layers import FeatureScale, ParametricActivation, PeriodicEmbedding
+from .engine.tabular_layers import (
+    CategoricalEmbedding,
+    FeatureScale,
+    ParametricActivation,
+    PeriodicEmbedding,
+)
 from .neural_network import MLPRegressor, MLPSoftmaxClassifier
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
@@ -72,6 +77,9 @@ class _BaseTabularMLP(BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "max_one_hot_cardinality": [Interval(Integral, 0, None, closed="left"), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left"), None],
         "scaling": [StrOptions({"robust", "standard"}), None],
         "smooth_clip": [Interval(Real, 0, None, closed="neither"), None],
         "add_indicator": ["boolean"],
@@ -80,40 +88,48 @@ class _BaseTabularMLP(BaseEstimator):
 
     def _hidden_layers(self, n_numeric):
         """Return the inner MLP's hidden layers for ``n_numeric`` numeric columns."""
-        import json, os
-        from .engine.ensemble_layers import EnsembleDense, EnsembleInput
-        from .engine.layers import ActivationLayer
-        exp = json.loads(os.environ.get("SKN_EXP", "{}"))
-        self._exp = exp
         layers = []
-        if exp.get("k"):
-            k = exp["k"]
-            if self.numeric_embedding == "periodic" and n_numeric:
-                layers.append(PeriodicEmbedding(columns=tuple(range(n_numeric))))
-            if self.feature_scaling:
-                layers.append(FeatureScale())
-            layers.append(EnsembleInput(k, exp.get("init", "random-signs")))
-            for units in self.hidden_layer_sizes:
-                layers.append(EnsembleDense(int(units), k, exp.get("sharing", "shared")))
-                if self.parametric_activation:
-                    layers.append(ParametricActivation(self.activation))
-                else:
-                    layers.append(ActivationLayer(self.activation))
-            return layers
+        cardinalities = self.preprocessor_.cardinalities_
+        if len(cardinalities):
+            # The codes come last (see _preprocess) and their embeddings stay
+            # last, so the numeric columns keep their positions for PBLD.
+            n_dense = len(self.preprocessor_.get_feature_names_out())
+            codes = range(n_dense, n_dense + len(cardinalities))
+            layers.append(
+                CategoricalEmbedding(
+                    tuple(codes), tuple(cardinalities.tolist()), self.embedding_dim
+                )
+            )
         if self.numeric_embedding == "periodic" and n_numeric:
             layers.append(PeriodicEmbedding(columns=tuple(range(n_numeric))))
         if self.feature_scaling:
             layers.append(FeatureScale())
+        members = self.n_ensemble
+        if members:
+            layers.append(EnsembleInput(members))
         for units in self.hidden_layer_sizes:
-            # With a parametric activation the dense layer's fused dropout
-            # acts before it; SELU and Mish map 0 to 0, so a dropped unit
-            # still outputs 0.
-            fused = None if self.parametric_activation else self.activation
-            layers.append(
-                Dense(int(units), fused, self.dropout, True, self.parametrization)
-            )
+            if members:
+                layers.append(EnsembleDense(int(units), members, sharing="shared"))
+            elif self.parametric_activation:
+                layers.append(Dense(int(units), None, 0.0, True, self.parametrization))
+            else:
+                # Dense fuses its activation and, after it, the dropout.
+                layers.append(
+                    Dense(
+                        int(units),
+                        self.activation,
+                        self.dropout,
+                        True,
+                        self.parametrization,
+                    )
+                )
+                continue
             if self.parametric_activation:
                 layers.append(ParametricActivation(self.activation))
+            else:
+                layers.append(ActivationLayer(self.activation))
+            if self.dropout:
+                layers.append(Dropout(self.dropout))
         return layers
 
     def _inner_estimator(self, n_numeric):
@@ -150,7 +166,11 @@ class _BaseTabularMLP(BaseEstimator):
             )
 
     def _preprocess(self, X):
-        return self.preprocessor_.transform(X).dense
+        dense, codes = self.preprocessor_.transform(X)
+        if not codes.shape[1]:
+            return dense
+        # The network reads one float array: the codes, as floats, go last.
+        return np.hstack([dense, codes.astype(dense.dtype)])
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
@@ -188,7 +208,7 @@ class _BaseTabularMLP(BaseEstimator):
             scaling=self.scaling,
             smooth_clip=self.smooth_clip,
             add_indicator=self.add_indicator,
-            max_one_hot_cardinality=None,
+            max_one_hot_cardinality=self.max_one_hot_cardinality,
         ).fit(X, sample_weight=sample_weight)
         self.preprocessor_ = preprocessor
         dense = self._preprocess(X)
@@ -205,8 +225,6 @@ class _BaseTabularMLP(BaseEstimator):
                 "y_val": self._scaled(y_val),
             }
         mlp = self._inner_estimator(len(preprocessor.numeric_features_))
-        if self._exp.get("k"):
-            mlp._n_members = self._exp["k"]
         with warnings.catch_warnings():
             # The schedule runs its max_iter epochs by design: reaching them is
             # no failure to converge. A divergence still warns. batch_size is
@@ -290,9 +308,19 @@ _SHARED_PARAMETERS = """
         Share of the training rows held out when ``early_stopping=True``.
     categorical_features : "from_dtype", array-like or None, default="from_dtype"
         Which columns are categorical, as in
-        :class:`~skneural._tabular_preprocessing.TabularPreprocessor`. Every
-        categorical column is one-hot encoded (no embedding layer yet), with
-        unknown categories as all zeros.
+        :class:`~skneural._tabular_preprocessing.TabularPreprocessor`.
+    max_one_hot_cardinality : int or None, default=8
+        A categorical column with at most this many levels (missing values
+        count as one) is one-hot encoded, an unknown category as all zeros.
+        A column with more gets a learned embedding of ``embedding_dim``
+        values per level
+        (:class:`~skneural.engine.tabular_layers.CategoricalEmbedding`), an
+        unknown category the embedding's row of zeros. 8 is RealMLP-TD's
+        (pytabkit's ``max_one_hot_cat_size=9`` counts the unknown level too);
+        0 embeds every categorical column, None one-hot encodes them all.
+    embedding_dim : int, default=8
+        Number of learned values per level of an embedded column;
+        RealMLP-TD's ``embedding_size``.
     scaling : {{'robust', 'standard'}} or None, default='robust'
         Scaling of the numeric columns before the network.
     smooth_clip : float or None, default=3.0
@@ -390,6 +418,9 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         early_stopping=True,
         validation_fraction=0.2,
         categorical_features="from_dtype",
+        max_one_hot_cardinality=8,
+        embedding_dim=8,
+        n_ensemble=None,
         scaling="robust",
         smooth_clip=3.0,
         add_indicator=True,
@@ -556,6 +587,9 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built
         early_stopping=True,
         validation_fraction=0.2,
         categorical_features="from_dtype",
+        max_one_hot_cardinality=8,
+        embedding_dim=8,
+        n_ensemble=None,
         scaling="robust",
         smooth_clip=3.0,
         add_indicator=True,

@@ -1,4 +1,4 @@
-"""Layers of tabular MLPs: feature scales, periodic embeddings, learned activations.
+"""Layers of tabular MLPs: embeddings, feature scales, learned activations.
 
 These are the input-side pieces of RealMLP-TD (Holzmüller et al., "Better by
 default: strong pre-tuned MLPs and boosted trees on tabular data", NeurIPS
@@ -6,9 +6,13 @@ default: strong pre-tuned MLPs and boosted trees on tabular data", NeurIPS
 defaults are those of its reference code, pytabkit's
 ``DefaultParams.RealMLP_TD_CLASS``. RealMLP-TD's first layers read::
 
+    CategoricalEmbedding(columns=codes, cardinalities=levels, dim=8),
     PeriodicEmbedding(columns=numeric), FeatureScale(),
     Dense(256, parametrization="ntk"), ParametricActivation("selu"), ...
 
+- :class:`CategoricalEmbedding` replaces each column of integer codes of a
+  categorical feature with many levels by a learned vector of its level
+  (one-hot columns are kept for features with few levels);
 - :class:`FeatureScale` multiplies each input column by a learned factor,
   started at 1 and trained with a learning rate 6 times the network's, so
   that the network can quickly turn unhelpful features down;
@@ -26,6 +30,7 @@ None of them takes a sparse matrix. Their parameters are drawn by the layers
 themselves, as the papers prescribe; they ignore the network's initializer.
 """
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,7 +38,12 @@ import numpy as np
 from .activations import get_activation
 from .layers import Layer, ParameterGroup, _takes_scratch
 
-__all__ = ["FeatureScale", "ParametricActivation", "PeriodicEmbedding"]
+__all__ = [
+    "CategoricalEmbedding",
+    "FeatureScale",
+    "ParametricActivation",
+    "PeriodicEmbedding",
+]
 
 _TWO_PI = 2.0 * np.pi
 
@@ -444,3 +454,226 @@ class ParametricActivation(Layer):
         delta_in -= delta
         delta_in *= params[0]
         delta_in += delta
+
+
+class CategoricalEmbedding(Layer):
+    """Learned embeddings of integer-coded categorical columns.
+
+    RealMLP's embedding of the categorical features with many levels
+    (pytabkit's ``SingleEmbeddingLayer``). The network's input is one float
+    array in which each column of ``columns`` holds the integer code of a
+    level; each such column becomes the ``dim`` learned values of its code's
+    row in that column's table. The output is the input's other columns, in
+    order, followed by the embeddings, column by column: ``[X_other,
+    E_0[x_0], E_1[x_1], ...]``, of width ``n_inputs - n_embedded + n_embedded
+    * dim``.
+
+    Parameters
+    ----------
+    columns : array-like of int
+        Increasing indices of the input columns that hold codes: integers
+        stored as floats, those of ``columns[k]`` in
+        ``range(cardinalities[k])``.
+    cardinalities : array-like of int
+        Number of codes of each column of ``columns``, at least 1. Code 0
+        stands for a level that training did not see, as
+        :class:`~skneural._tabular_preprocessing.TabularPreprocessor` writes
+        its codes.
+    dim : int, default=8
+        Number of values of each embedding; RealMLP-TD's ``embedding_size``.
+    learning_rate_factor : float, default=1.0
+        Multiplies the learning rate of the tables; pytabkit's
+        ``emb_lr_factor`` is 1.
+    penalised : bool, default=True
+        Whether the penalty and decoupled weight decay apply to the tables;
+        pytabkit decays them with its global weight decay.
+
+    Notes
+    -----
+    One group ``'table_<k>'`` of shape ``(cardinalities[k], dim)`` per code
+    column. Its rows are drawn from ``N(0, 1)``, pytabkit's default
+    ``emb_init_mode='normal'`` (the scale of the robustly scaled numeric
+    columns beside them), except row 0, the unknown code, which starts at 0.
+    In pytabkit code 0 also stands for missing values, so training updates
+    it; here missing values have a level of their own and code 0 occurs only
+    in new data, so its row gets no gradient: a random draw would be noise at
+    prediction time, while 0 makes an unseen level add nothing, as its row
+    of zeros in a one-hot block does (pytabkit's ``'kaiming-uniform-t'``
+    initialisation zeroes it too).
+
+    Codes are rounded to the nearest integer. Every pass refuses a code
+    outside ``range(cardinalities[k])`` or missing (NaN), naming the column;
+    :meth:`predict` also refuses codes that are not integers. The gradient of
+    a table adds the output's gradient into the rows of the codes of the
+    batch; the code columns get a zero input gradient (the output is
+    piecewise constant in them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skneural.engine.tabular_layers import CategoricalEmbedding
+    >>> layer = CategoricalEmbedding(columns=[1], cardinalities=[3], dim=2)
+    >>> layer.output_width(2)  # column 0 passed through, then 2 values
+    3
+    >>> table = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]])
+    >>> layer.predict((table,), np.array([[0.5, 2.0], [0.7, 0.0]]))
+    array([[0.5, 3. , 4. ],
+           [0.7, 0. , 0. ]])
+    """
+
+    def __init__(
+        self, columns, cardinalities, dim=8, learning_rate_factor=1.0, penalised=True
+    ):
+        self.columns = _check_columns(columns)
+        levels = np.asarray(cardinalities)
+        if (
+            levels.shape != (len(self.columns),)
+            or not np.issubdtype(levels.dtype, np.integer)
+            or levels.min() < 1
+        ):
+            raise ValueError(
+                "cardinalities must hold one integer >= 1 per entry of columns "
+                f"({len(self.columns)}), got {cardinalities!r}."
+            )
+        self.cardinalities = tuple(int(level) for level in levels)
+        self.dim = _check_positive_integer("dim", dim)
+        self.learning_rate_factor = _check_factor(learning_rate_factor)
+        self.penalised = bool(penalised)
+
+    def _n_passed(self, n_inputs):
+        if self.columns[-1] >= n_inputs:
+            raise ValueError(
+                f"columns holds index {self.columns[-1]}, but the input has "
+                f"only {n_inputs} columns."
+            )
+        return n_inputs - len(self.columns)
+
+    def output_width(self, n_inputs):  # noqa: D102
+        return self._n_passed(n_inputs) + len(self.columns) * self.dim
+
+    def parameter_groups(self, n_inputs):  # noqa: D102
+        self._n_passed(n_inputs)
+        return tuple(
+            ParameterGroup(
+                f"table_{k}",
+                (levels, self.dim),
+                self.penalised,
+                self.learning_rate_factor,
+            )
+            for k, levels in enumerate(self.cardinalities)
+        )
+
+    def initialize(self, rng, n_inputs, initializer, dtype):  # noqa: D102
+        # A float holds every integer up to 2 ** (mantissa bits + 1) exactly.
+        if max(self.cardinalities) > 2 ** (np.finfo(dtype).nmant + 1):
+            raise ValueError(
+                f"{np.dtype(dtype).name} cannot hold every code of "
+                f"{max(self.cardinalities)} levels exactly; use float64."
+            )
+        tables = []
+        for levels in self.cardinalities:
+            table = rng.standard_normal((levels, self.dim)).astype(dtype, copy=False)
+            table[0] = 0.0
+            tables.append(table)
+        return tuple(tables)
+
+    def buffer_widths(self, n_inputs):  # noqa: D102
+        # Each row's flat indices into the tables, code * dim + offset, are
+        # integers kept in a float buffer: two floats hold an index whatever
+        # the dtype. The embeddings are gathered column by column into
+        # contiguous blocks, which np.take and np.add.at read and write
+        # without copying.
+        n_values = len(self.columns) * self.dim
+        return {"indices": 2 * n_values, "gathered": n_values}
+
+    def forward(self, params, X, buffers, noise):  # noqa: D102
+        output = buffers["output"]
+        indices, gathered = self._blocks(buffers, X.shape[0])
+        for inputs, outputs in _passed_slices(self.columns, X.shape[1]):
+            output[:, outputs] = X[:, inputs]
+        for k, (column, table) in enumerate(zip(self.columns, params, strict=True)):
+            self._indices_into(X[:, column], k, indices[k])
+            # mode="raise" would buffer the output; the codes are checked.
+            np.take(table.reshape(-1), indices[k], out=gathered[k], mode="clip")
+            output[:, self._embedding_slice(X.shape[1], k)] = gathered[k]
+        return output
+
+    def backward(self, params, X, delta, grads, delta_in, buffers, noise):  # noqa: D102
+        indices, gathered = self._blocks(buffers, X.shape[0])
+        for k, grad in enumerate(grads):
+            # The gathered embeddings are spent: their block takes the
+            # contiguous copy of the output gradient that np.add.at reads.
+            np.copyto(gathered[k], delta[:, self._embedding_slice(X.shape[1], k)])
+            grad.fill(0.0)
+            np.add.at(grad.reshape(-1), indices[k].reshape(-1), gathered[k].reshape(-1))
+        if delta_in is None:
+            return
+        for inputs, outputs in _passed_slices(self.columns, X.shape[1]):
+            delta_in[:, inputs] = delta[:, outputs]
+        for column in self.columns:
+            delta_in[:, column] = 0.0
+
+    def predict(self, params, X):  # noqa: D102
+        for column in self.columns:
+            codes = X[:, column]
+            fractional = codes[np.isfinite(codes) & (codes != np.round(codes))]
+            if fractional.size:
+                raise ValueError(
+                    f"Column {column} must hold integer codes for its embedding, "
+                    f"got {fractional[0]!r}."
+                )
+        return super().predict(params, X)
+
+    def _embedding_slice(self, n_inputs, k):
+        """Return the output columns of the ``k``-th embedding."""
+        start = n_inputs - len(self.columns) + k * self.dim
+        return slice(start, start + self.dim)
+
+    def _blocks(self, buffers, n_rows):
+        """Return the index and embedding blocks, one contiguous block per column.
+
+        ``indices[k]`` holds ``(n_rows, dim)`` flat indices into table ``k``
+        and ``gathered[k]`` as many values.
+        """
+        shape = (len(self.columns), n_rows, self.dim)
+        flat = _view_as(buffers["indices"], -1).view(np.intp)
+        indices = flat[: np.prod(shape)].reshape(shape)
+        return indices, _view_as(buffers["gathered"], shape)
+
+    def _indices_into(self, codes, k, out):
+        """Write the flat indices ``code * dim + (0, ..., dim - 1)`` of a column."""
+        levels = self.cardinalities[k]
+        low, high = codes.min(), codes.max()
+        # NaN fails both comparisons; a code of levels - 0.5 would round up.
+        if not (low >= -0.5 and high < levels - 0.5):
+            found = (
+                "missing values (NaN)"
+                if np.isnan(low)
+                else f"values from {float(low)} to {float(high)}"
+            )
+            raise ValueError(
+                f"Column {self.columns[k]} must hold the codes 0 to {levels - 1} "
+                f"of its {levels} levels, got {found}."
+            )
+        first = out[:, 0]
+        np.rint(codes, out=first, casting="unsafe")
+        first *= self.dim
+        for offset in range(1, self.dim):
+            np.add(first, offset, out=out[:, offset])
+
+
+@functools.lru_cache(maxsize=64)
+def _passed_slices(columns, n_inputs):
+    """Return ``(input, output)`` slices of the runs of columns not in ``columns``.
+
+    The columns between two code columns move as one block, to the front of
+    the output.
+    """
+    pairs, start, position = [], 0, 0
+    for column in (*columns, n_inputs):
+        if column > start:
+            stop = position + column - start
+            pairs.append((slice(start, column), slice(position, stop)))
+            position = stop
+        start = column + 1
+    return tuple(pairs)

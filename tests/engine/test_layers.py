@@ -35,6 +35,7 @@ from skneural.engine.layers import (
 )
 from skneural.engine.optimizers import SGD
 from skneural.engine.tabular_layers import (
+    CategoricalEmbedding,
     FeatureScale,
     ParametricActivation,
     PeriodicEmbedding,
@@ -67,6 +68,8 @@ LAYERS = [
     ParametricActivation("selu"),
     ParametricActivation("mish"),
     ParametricActivation("tanh"),
+    CategoricalEmbedding(columns=[1], cardinalities=[4], dim=2),
+    CategoricalEmbedding(columns=[0, 2], cardinalities=[3, 5], dim=3),
     EnsembleInput(2),
     EnsembleInput(2, scaling_init=None),
     # Three members of one input column each (the ring's input has three).
@@ -93,7 +96,19 @@ def _setup(layer, seed=0):
     # Away from 0, where ReLU has a kink, with both signs.
     X = rng.uniform(0.2, 1.5, (N_ROWS, N_INPUTS)) * rng.choice([-1, 1], N_INPUTS)
     G = rng.normal(size=(N_ROWS, layer.output_width(N_INPUTS)))
-    return groups, params, X, G
+    return groups, params, _with_codes(layer, X, rng), G
+
+
+def _with_codes(layer, X, rng):
+    """Put valid codes into the columns a categorical embedding reads.
+
+    Its output is constant between integers: the finite differences of those
+    columns are 0, as its input gradient there.
+    """
+    if isinstance(layer, CategoricalEmbedding):
+        for column, levels in zip(layer.columns, layer.cardinalities, strict=True):
+            X[:, column] = rng.integers(0, levels, len(X))
+    return X
 
 
 def _noise(layer, X):
@@ -221,7 +236,7 @@ def test_full_network_gradient_matches_finite_differences(layer):
     rng = np.random.default_rng(3)
     network = Network((N_INPUTS, layer, 3, 2), "tanh", "squared_error")
     params = rng.uniform(-1, 1, network.n_params)
-    X = rng.uniform(0.2, 1.5, (N_ROWS, N_INPUTS))
+    X = _with_codes(layer, rng.uniform(0.2, 1.5, (N_ROWS, N_INPUTS)), rng)
     Y = rng.normal(size=(N_ROWS, 2))
     objective = Objective(network, alpha=0.3)
     loss, grad = objective.loss_and_grad(params, X, Y)

@@ -21,6 +21,7 @@ from skneural.engine.activations import get_activation
 from skneural.engine.layers import allocate_buffers
 from skneural.engine.optimizers import Adam
 from skneural.engine.tabular_layers import (
+    CategoricalEmbedding,
     FeatureScale,
     ParametricActivation,
     PeriodicEmbedding,
@@ -286,3 +287,207 @@ def test_parametric_activation_of_an_activation_without_scratch():
     _, (g_mixing,), delta_in = _passes(layer, (mixing,), X, delta)
     assert_allclose(g_mixing, np.sum(delta * (X**3 - X), axis=0))
     assert_allclose(delta_in, delta * (1 + mixing * (3 * X**2 - 1)))
+
+
+# CategoricalEmbedding: RealMLP's embeddings of high-cardinality categories.
+
+
+def _codes(rng, n_rows, cardinalities):
+    return np.column_stack(
+        [rng.integers(0, levels, n_rows) for levels in cardinalities]
+    )
+
+
+def _embedding_inputs(rng, n_rows, n_inputs, columns=(1, 4), cardinalities=(7, 50)):
+    """Normal values, with codes in the embedded columns."""
+    X = rng.normal(size=(n_rows, n_inputs))
+    X[:, list(columns)] = _codes(rng, n_rows, cardinalities)
+    return X
+
+
+def test_categorical_embedding_looks_up_each_code_and_passes_the_rest():
+    rng = np.random.default_rng(0)
+    layer = CategoricalEmbedding(columns=[1, 4], cardinalities=[7, 50], dim=3)
+    params = layer.initialize(rng, 6, None, np.float64)
+    X = _embedding_inputs(rng, 20, 6)
+    expected = np.array(
+        [
+            np.concatenate(
+                [x[[0, 2, 3, 5]], params[0][int(x[1])], params[1][int(x[4])]]
+            )
+            for x in X
+        ]
+    )
+    assert layer.output_width(6) == 4 + 2 * 3
+    assert_array_equal(layer.predict(params, X), expected)
+
+
+def test_categorical_embedding_adds_the_gradient_of_repeated_codes():
+    rng = np.random.default_rng(1)
+    layer = CategoricalEmbedding(columns=[0], cardinalities=[5], dim=2)
+    params = layer.initialize(rng, 2, None, np.float64)
+    X = np.array([[3.0, 0.1], [1.0, 0.2], [3.0, 0.3], [3.0, 0.4], [4.0, 0.5]])
+    delta = rng.normal(size=(5, 3))
+    _, (grad,), delta_in = _passes(layer, params, X, delta)
+    expected = np.zeros((5, 2))
+    for code, row in zip(X[:, 0].astype(int), delta[:, 1:], strict=True):
+        expected[code] += row
+    assert_allclose(grad, expected, rtol=1e-14)
+    assert_array_equal(grad[[0, 2]], 0.0)  # codes absent from the batch
+    assert_array_equal(delta_in, np.column_stack([np.zeros(5), delta[:, 0]]))
+
+
+def test_categorical_embedding_is_initialised_as_in_realmlp_td():
+    layer = CategoricalEmbedding(columns=[0, 1], cardinalities=[2000, 3])
+    assert layer.dim == 8  # RealMLP-TD's embedding_size
+    large, small = layer.initialize(np.random.default_rng(0), 2, None, np.float64)
+    assert large.shape == (2000, 8) and small.shape == (3, 8)
+    # N(0, 1) over 16,000 draws, pytabkit's emb_init_mode='normal'.
+    assert abs(large[1:].std() - 1) < 0.03 and abs(large[1:].mean()) < 0.03
+    # The unknown code starts as an all-zero one-hot row would: adding nothing.
+    assert_array_equal(large[0], 0.0)
+    assert_array_equal(small[0], 0.0)
+    assert np.all(small[1:] != 0)
+    groups = layer.parameter_groups(2)
+    assert [(g.name, g.penalised, g.learning_rate_factor) for g in groups] == [
+        ("table_0", True, 1.0),
+        ("table_1", True, 1.0),
+    ]
+    custom = CategoricalEmbedding(
+        [0], [3], 4, learning_rate_factor=2.0, penalised=False
+    )
+    assert [
+        (g.penalised, g.learning_rate_factor) for g in custom.parameter_groups(1)
+    ] == [(False, 2.0)]
+
+
+def test_categorical_embedding_keeps_float32():
+    rng = np.random.default_rng(2)
+    layer = CategoricalEmbedding(columns=[1, 4], cardinalities=[7, 50], dim=4)
+    params = layer.initialize(rng, 6, None, np.float64)
+    X = _embedding_inputs(rng, 9, 6)
+    delta = rng.normal(size=(9, layer.output_width(6)))
+    single = _passes(
+        layer,
+        tuple(p.astype(np.float32) for p in params),
+        X.astype(np.float32),
+        delta.astype(np.float32),
+    )
+    double = _passes(layer, params, X, delta)
+    for low, high in zip(
+        (single[0], *single[1], single[2]),
+        (double[0], *double[1], double[2]),
+        strict=True,
+    ):
+        assert low.dtype == np.float32
+        assert_allclose(low, high, rtol=2e-6, atol=1e-6)
+    assert all(
+        table.dtype == np.float32
+        for table in layer.initialize(rng, 6, None, np.float32)
+    )
+
+
+def test_float32_cannot_hold_the_codes_of_too_many_levels():
+    layer = CategoricalEmbedding(columns=[0], cardinalities=[2**24 + 1], dim=1)
+    with pytest.raises(ValueError, match="float32 cannot hold every code"):
+        layer.initialize(np.random.default_rng(0), 1, None, np.float32)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (7.0, "Column 1 must hold the codes 0 to 6 of its 7 levels"),
+        (-1.0, "Column 1 must hold the codes 0 to 6"),
+        (6.5, "Column 1 must hold"),
+        (np.nan, "Column 1 must hold the codes 0 to 6 .* got missing values"),
+        (np.inf, "Column 1 must hold the codes 0 to 6"),
+    ],
+)
+def test_codes_out_of_range_are_refused_by_every_pass(code, message):
+    rng = np.random.default_rng(3)
+    layer = CategoricalEmbedding(columns=[1], cardinalities=[7], dim=2)
+    params = layer.initialize(rng, 3, None, np.float64)
+    X = _embedding_inputs(rng, 4, 3, columns=[1], cardinalities=[7])
+    X[2, 1] = code
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=message):
+            layer.forward(params, X, allocate_buffers(layer, 3, 4, X.dtype), None)
+        with pytest.raises(ValueError, match=message):
+            layer.predict(params, X)
+
+
+def test_codes_are_rounded_in_training_and_must_be_integers_in_predict():
+    rng = np.random.default_rng(4)
+    layer = CategoricalEmbedding(columns=[0], cardinalities=[4], dim=2)
+    params = layer.initialize(rng, 1, None, np.float64)
+    X = np.array([[2.0], [3.0]])
+    nearly = X + np.array([[1e-12], [-1e-12]])
+    buffers = allocate_buffers(layer, 1, 2, X.dtype)
+    assert_array_equal(
+        layer.forward(params, nearly, buffers, None), layer.predict(params, X)
+    )
+    with pytest.raises(ValueError, match="Column 0 must hold integer codes"):
+        layer.predict(params, nearly)
+
+
+def test_categorical_embedding_passes_allocate_nothing_per_row():
+    layer = CategoricalEmbedding(columns=[1, 4], cardinalities=[7, 50])
+    assert peak_bytes_of_passes(layer, 16_000, inputs=_embedding_inputs) < 300_000
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: CategoricalEmbedding([], []), "columns"),
+        (lambda: CategoricalEmbedding([2, 1], [3, 3]), "columns"),
+        (lambda: CategoricalEmbedding([0, 1], [3]), "cardinalities"),
+        (lambda: CategoricalEmbedding([0], [0]), "cardinalities"),
+        (lambda: CategoricalEmbedding([0], [2.5]), "cardinalities"),
+        (lambda: CategoricalEmbedding([0], [3], dim=0), "dim"),
+        (lambda: CategoricalEmbedding([0], [3], learning_rate_factor=-1), "learning"),
+    ],
+)
+def test_bad_embedding_hyper_parameters_are_refused_by_name(factory, message):
+    with pytest.raises(ValueError, match=message):
+        factory()
+
+
+def test_code_columns_beyond_the_input_are_refused():
+    with pytest.raises(ValueError, match="index 3, but the input has only 3"):
+        Network((3, CategoricalEmbedding(columns=[3], cardinalities=[4]), 2))
+
+
+def test_an_embedding_network_learns_a_target_of_many_levels():
+    """Each of 40 levels has its own target: the embedding must tell them apart."""
+    rng = np.random.default_rng(5)
+    levels = rng.normal(size=41)
+    levels[0] = 0.0
+    X = np.column_stack([rng.normal(size=800), rng.integers(1, 41, 800)])
+    y = (levels[X[:, 1].astype(int)] + 0.1 * X[:, 0])[:, None]
+    network = Network(
+        (
+            2,
+            CategoricalEmbedding(columns=[1], cardinalities=[41], dim=4),
+            PeriodicEmbedding(n_frequencies=4, columns=[0]),
+            16,
+            1,
+        ),
+        "relu",
+        "squared_error",
+    )
+    params = network.initialize(rng)
+    objective = Objective(network)
+    start = objective.loss(params, X, y)
+    options = MinibatchOptions(
+        optimizer=Adam(),
+        schedule=lambda epoch: 0.01,
+        batch_size=64,
+        max_iter=60,
+        tol=0,
+    )
+    result = train_minibatch(objective, params, X, y, options=options, rng=rng)
+    assert objective.loss(result.params, X, y) < 0.05 * start
+    # The unknown code was never seen: its row is still zero.
+    table = network.layer_params(result.params)[0]["table_0"]
+    assert_array_equal(table[0], 0.0)
