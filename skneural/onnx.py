@@ -116,9 +116,9 @@ class OnnxGraph:
     Parameters
     ----------
     scope : skl2onnx.common._topology.Scope
-        skl2onnx's scope, which makes names unique.
+        The scope of the conversion, which makes names unique.
     container : skl2onnx.common._container.ModelComponentContainer
-        skl2onnx's container, which receives nodes and initializers.
+        The container that receives the nodes and initializers.
     dtype : {numpy.float32, numpy.float64}
         Floating dtype of the computation.
     what : str
@@ -194,8 +194,8 @@ class OnnxGraph:
         value : array-like
             The constant; floating values are cast to the graph's dtype.
         dtype : dtype, default=None
-            dtype of the constant; by default the graph's for numbers, and
-            the value's own for integers and strings.
+            Type of the constant; by default the graph's for floats, and the
+            value's own for integers and strings.
 
         Returns
         -------
@@ -205,8 +205,10 @@ class OnnxGraph:
         array = np.asarray(value)
         if dtype is not None:
             array = array.astype(dtype)
-        elif array.dtype.kind in "fb" or array.dtype == object:
-            array = array.astype(self.dtype if array.dtype.kind in "fb" else str)
+        elif array.dtype.kind == "f":
+            array = array.astype(self.dtype)
+        elif array.dtype == object:
+            array = array.astype(str)
         name = self._scope.get_unique_variable_name("constant")
         if array.dtype.kind == "U":
             self._container.add_initializer(
@@ -420,7 +422,7 @@ def _emit_network(graph, estimator, x):
 
 # ------------------------------------------------------------------ converters
 def _float_type(operator):
-    """The float tensor type of the graph: float64 for a float64 input only."""
+    """Return the graph's float tensor type: float64 for a float64 input only."""
     if isinstance(operator.inputs[0].type, DoubleTensorType):
         return DoubleTensorType
     return FloatTensorType
@@ -448,12 +450,21 @@ def _label_classes(scope, estimator):
 
 
 def _is_multilabel(estimator):
-    return estimator._label_binarizer.y_type_.startswith("multilabel")
+    # One independent logistic output per label; a binary problem has one.
+    return estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1
 
 
 def _classifier_shapes(operator):
     """Labels: (N,), or (N, n_labels) for multilabel; probabilities (N, n_classes)."""
     estimator = operator.raw_operator
+    float_type = _float_type(operator)
+    zipmap = operator.scope_inst.get_options(estimator, {"zipmap": True})["zipmap"]
+    if float_type is DoubleTensorType and zipmap is True:
+        raise ValueError(
+            "ONNX's ZipMap takes float32 probabilities only: convert a float64 "
+            f"graph of {type(estimator).__name__} with the option zipmap=False "
+            "or zipmap='columns'."
+        )
     n_rows = operator.inputs[0].get_first_dimension()
     classes = _label_classes(operator.scope_inst, estimator)
     if _is_multilabel(estimator):
@@ -462,7 +473,7 @@ def _classifier_shapes(operator):
         operator.outputs[0].type = StringTensorType([n_rows])
     else:
         operator.outputs[0].type = Int64TensorType([n_rows])
-    operator.outputs[1].type = _float_type(operator)([n_rows, len(classes)])
+    operator.outputs[1].type = float_type([n_rows, len(classes)])
 
 
 def _regressor_shapes(operator):
@@ -481,33 +492,39 @@ def _convert_classifier(scope, operator, container):
     if _is_multilabel(estimator):
         positive = graph.node("Greater", raw, graph.constant(0.0))
         graph.node("Cast", positive, output=labels, to=TensorProto.INT64)
-        _output_logistic(graph, raw, probabilities)
+        _clip_probabilities(graph, graph.node("Sigmoid", raw), probabilities)
         return
     if estimator.n_outputs_ == 1:
         # One logit: sigmoid(-z) and sigmoid(z), each exact in its tail,
         # where 1 - sigmoid(z) would round to 0.
         negative = graph.node("Sigmoid", graph.node("Neg", raw))
-        graph.node(
-            "Concat", negative, graph.node("Sigmoid", raw), axis=1, output=probabilities
-        )
+        proba = graph.node("Concat", negative, graph.node("Sigmoid", raw), axis=1)
         index = graph.node(
             "Cast",
             graph.node("Greater", raw, graph.constant(0.0)),
             to=TensorProto.INT64,
         )
     else:
-        _output_softmax(graph, raw, probabilities)
+        proba = graph.node("Softmax", raw, axis=1)
         index = graph.node("ArgMax", raw, axis=1, keepdims=1)
+    _clip_probabilities(graph, proba, probabilities)
     index = graph.node("Reshape", index, graph.constant([-1], dtype=np.int64))
     classes = graph.constant(_label_classes(scope, estimator))
     graph.node("Gather", classes, index, axis=0, output=labels)
+
+
+def _clip_probabilities(graph, proba, output):
+    # predict_proba keeps probabilities strictly inside (0, 1).
+    finfo = np.finfo(graph.dtype)
+    low, high = graph.constant(finfo.tiny), graph.constant(1 - finfo.epsneg)
+    graph.node("Clip", proba, low, high, output=output)
 
 
 def _convert_regressor(scope, operator, container):
     estimator = operator.raw_operator
     graph = _graph(scope, operator, container)
     raw = _emit_network(graph, estimator, _network_input(graph, operator))
-    OUTPUT_EMITTERS[estimator.out_activation_](
+    _OUTPUT_EMITTERS[estimator.out_activation_](
         graph, raw, operator.outputs[0].full_name
     )
 
@@ -531,7 +548,7 @@ def _output_exp(graph, raw, output):
 
 
 # The regressors' output functions, by the name the losses give them.
-OUTPUT_EMITTERS = {
+_OUTPUT_EMITTERS = {
     "identity": _output_identity,
     "logistic": _output_logistic,
     "softmax": _output_softmax,

@@ -220,6 +220,28 @@ def test_zipmap_maps_classes_to_probabilities(heart, target, zipmap):
     assert_allclose(probabilities, model.predict_proba(X), atol=PROBABILITY_TOLERANCE)
 
 
+def test_float64_zipmap_is_refused_with_the_options_that_work():
+    X, y = numeric_problem("multiclass")
+    model = fitted(classifier("relu"), X, y)
+    with pytest.raises(ValueError, match="zipmap=False or zipmap='columns'"):
+        skl2onnx.to_onnx(model, X[:1])
+    onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": "columns"})
+    labels, *columns = run(onx, X)
+    assert_array_equal(labels, model.predict(X))
+    assert_allclose(np.column_stack(columns), model.predict_proba(X), rtol=1e-12)
+
+
+def test_output_class_labels_lists_the_classes(heart):
+    X, y, preprocess = heart_problem(heart, "multiclass")
+    model = fitted(classifier(), X, y, preprocess)
+    options = {"zipmap": False, "output_class_labels": True}
+    labels, probabilities, classes = run(
+        skl2onnx.to_onnx(model, X[:1], options=options), X
+    )
+    assert_array_equal(classes, model.classes_)
+    assert_array_equal(labels, model.predict(X))
+
+
 def test_binary_probabilities_are_the_sigmoid_of_one_score(heart):
     # skl2onnx's linear converter takes a softmax of the single score instead.
     X, y, preprocess = heart_problem(heart, "binary")
@@ -309,7 +331,7 @@ def test_float64_gelu_names_the_missing_kernel():
     X, y = numeric_problem("binary")
     model = fitted(classifier("gelu"), X, y)
     with pytest.raises(ValueError, match="'Erf'.*float32 only"):
-        skl2onnx.to_onnx(model, X[:1])
+        skl2onnx.to_onnx(model, X[:1], options={"zipmap": False})
     # The float32 graph converts.
     check_classifier(
         model,
