@@ -62,16 +62,22 @@ function is never converted with its parent's graph.
 """
 
 import numpy as np
-from onnx import TensorProto
-from onnx.numpy_helper import from_array
-from skl2onnx import update_registered_converter
-from skl2onnx.common.data_types import (
-    DoubleTensorType,
-    FloatTensorType,
-    Int64TensorType,
-    StringTensorType,
-)
-from skl2onnx.common.utils_classifier import get_label_classes
+
+try:
+    from onnx import TensorProto
+    from onnx.numpy_helper import from_array
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+    from skl2onnx.common.utils_classifier import get_label_classes
+except ImportError as error:
+    raise ImportError(
+        "skneural.onnx needs skl2onnx and onnx: pip install 'skneural[onnx]'."
+    ) from error
 
 from .engine.activations import (
     ELU,

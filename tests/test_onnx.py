@@ -7,8 +7,6 @@ within 1e-5 of ``predict_proba``, for every estimator, activation and output
 function.
 """
 
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -472,20 +470,3 @@ def test_dropout_and_activation_layers_and_ntk_dense_layers_convert():
     check_classifier(
         model, X32, skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False})
     )
-
-
-def test_importing_skneural_does_not_import_skl2onnx():
-    script = (
-        "import sys, numpy as np, skneural\n"
-        "X = np.random.default_rng(0).normal(size=(20, 2))\n"
-        "skneural.MLPRegressor(max_iter=2).fit(X, X[:, 0]).predict(X)\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'skl2onnx', 'onnx', 'onnxruntime'}))\n"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert completed.stdout.strip() == "[]"
