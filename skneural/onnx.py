@@ -79,6 +79,8 @@ except ImportError as error:
         "skneural.onnx needs skl2onnx and onnx: pip install 'skneural[onnx]'."
     ) from error
 
+from sklearn.utils.validation import check_is_fitted
+
 from .engine.activations import (
     ELU,
     GELU,
@@ -460,8 +462,23 @@ def _is_multilabel(estimator):
     return estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1
 
 
+def _check_input(operator):
+    """Check that the estimator is fitted and the input has its width."""
+    estimator = operator.raw_operator
+    check_is_fitted(estimator)
+    shape = operator.inputs[0].type.shape
+    n_columns = shape[1] if len(shape) == 2 else None
+    if isinstance(n_columns, int) and n_columns != estimator.n_features_in_:
+        raise ValueError(
+            f"The ONNX input has {n_columns} columns, but "
+            f"{type(estimator).__name__} is fitted on {estimator.n_features_in_} "
+            "features."
+        )
+
+
 def _classifier_shapes(operator):
     """Labels: (N,), or (N, n_labels) for multilabel; probabilities (N, n_classes)."""
+    _check_input(operator)
     estimator = operator.raw_operator
     float_type = _float_type(operator)
     zipmap = operator.scope_inst.get_options(estimator, {"zipmap": True})["zipmap"]
@@ -483,6 +500,7 @@ def _classifier_shapes(operator):
 
 
 def _regressor_shapes(operator):
+    _check_input(operator)
     n_rows = operator.inputs[0].get_first_dimension()
     n_outputs = operator.raw_operator.n_outputs_
     operator.outputs[0].type = _float_type(operator)([n_rows, n_outputs])

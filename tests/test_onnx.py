@@ -18,7 +18,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from onnx import TensorProto, helper  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
 from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
@@ -238,6 +238,16 @@ def test_output_class_labels_lists_the_classes(heart):
     )
     assert_array_equal(classes, model.classes_)
     assert_array_equal(labels, model.predict(X))
+
+
+def test_unfitted_estimator_and_wrong_width_are_refused():
+    X, y = numeric_problem("single")
+    X32 = X.astype(np.float32)
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(regressor("relu"), X32[:1])
+    model = fitted(regressor("relu"), X, y)
+    with pytest.raises(ValueError, match="has 3 columns.*fitted on 4 features"):
+        skl2onnx.to_onnx(model, X32[:1, :3])
 
 
 def test_binary_probabilities_are_the_sigmoid_of_one_score(heart):
