@@ -403,7 +403,12 @@ class SquarePlus(Activation):
         return delta
 
 
-register_activation("onnx_test_squareplus", SquarePlus)
+@pytest.fixture
+def squareplus():
+    """Register SquarePlus under a name for one test, and unregister it after."""
+    register_activation("onnx_test_squareplus", SquarePlus)
+    yield "onnx_test_squareplus"
+    ACTIVATIONS.pop("onnx_test_squareplus")
 
 
 def emit_squareplus(graph, activation, z):
@@ -413,21 +418,23 @@ def emit_squareplus(graph, activation, z):
     return graph.node("Mul", graph.node("Add", z, root), graph.constant(0.5))
 
 
-def test_custom_activation_without_a_graph_is_named(heart, monkeypatch):
+def test_custom_activation_without_a_graph_is_named(heart, monkeypatch, squareplus):
     monkeypatch.delitem(skneural.onnx.ACTIVATION_EMITTERS, SquarePlus, raising=False)
     X, y, preprocess = heart_problem(heart, "binary")
-    model = fitted(classifier("onnx_test_squareplus"), X, y, preprocess)
+    model = fitted(classifier(squareplus), X, y, preprocess)
     with pytest.raises(ValueError, match=r"SquarePlus\(\) has no ONNX graph"):
         skl2onnx.to_onnx(model, X[:1])
 
 
-def test_custom_activation_converts_once_its_emitter_is_registered(heart, monkeypatch):
+def test_custom_activation_converts_once_its_emitter_is_registered(
+    heart, monkeypatch, squareplus
+):
     monkeypatch.setattr(
         skneural.onnx, "ACTIVATION_EMITTERS", dict(skneural.onnx.ACTIVATION_EMITTERS)
     )
     skneural.onnx.register_activation_emitter(SquarePlus, emit_squareplus)
     X, y, preprocess = heart_problem(heart, "multiclass")
-    model = fitted(classifier("onnx_test_squareplus"), X, y, preprocess)
+    model = fitted(classifier(squareplus), X, y, preprocess)
     onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False})
     check_classifier(model, X, onx)
 
