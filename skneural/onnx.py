@@ -30,7 +30,9 @@ The graph computes in float32 when its input is float32 (or an integer
 type), in float64 when its input is float64. onnxruntime's CPU provider
 runs some operators in float32 only (:data:`FLOAT32_ONLY_OPS`); the built-in
 activations avoid them, except GELU, which needs ``Erf``: its float64 graph
-raises an error that names the operator.
+raises an error that names the operator. ONNX's ``ZipMap`` takes float32
+only, so a float64 classifier is converted with ``zipmap=False`` or
+``zipmap='columns'`` (the error says so).
 
 Custom activations
 ------------------
