@@ -49,6 +49,7 @@ from .engine import (
     MinibatchOptions,
     Network,
     Objective,
+    TrainingState,
     train_lbfgs,
     train_minibatch,
 )
@@ -99,6 +100,11 @@ _SCHEDULES = {
     "cosine": lambda est, n_samples: Cosine(),
 }
 
+
+# The format of the state that pickle and skops store (``__getstate__``): a
+# change to it raises the number, and ``__setstate__`` migrates older ones.
+_STATE_VERSION = 1
+_STATE_VERSION_KEY = "_skneural_state_version"
 
 # Parameters whose strings are keys of an engine registry that users extend;
 # an estimator's constraints list the built-in keys it takes.
@@ -226,11 +232,11 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         """Return the sample weights training uses (classifiers add class weights)."""
         return sample_weight
 
-    # ---------------------------------------------------------- registries
+    # ----------------------------------------------------------- persistence
     def __getstate__(self):
+        state = dict(super().__getstate__())
         # A registered name means nothing in a process that has not registered
         # it (a joblib worker, another session): its class travels along.
-        state = dict(super().__getstate__())
         registered = {}
         for parameter, registry in _REGISTRIES.items():
             cls = registry.custom(state.get(parameter))
@@ -238,10 +244,30 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 registered[parameter] = (state[parameter], cls)
         if registered:
             state["_registered_classes"] = registered
+        # Engine objects travel as the plain data they are rebuilt from, so
+        # that skops, which trusts no class it is not told to, loads the
+        # fitted state trusting nothing beyond what the parameters hold.
+        state[_STATE_VERSION_KEY] = _STATE_VERSION
+        if "_network" in state:
+            state["_network"] = state["_network"].arguments
+        if state.get("_training_state") is not None:
+            state["_training_state"] = state["_training_state"].to_dict()
         return state
 
     def __setstate__(self, state):
         state = dict(state)
+        version = state.pop(_STATE_VERSION_KEY, 0)
+        if version > _STATE_VERSION:
+            raise ValueError(
+                f"This {type(self).__name__} was saved in the state format "
+                f"{version} of a newer skneural; this one reads formats up to "
+                f"{_STATE_VERSION}. Upgrade skneural to load it."
+            )
+        # Format 0, before the format had a number, held the engine objects.
+        if version >= 1 and "_network" in state:
+            state["_network"] = Network(**state["_network"])
+        if version >= 1 and state.get("_training_state") is not None:
+            state["_training_state"] = TrainingState.from_dict(state["_training_state"])
         for parameter, (name, cls) in state.pop("_registered_classes", {}).items():
             _REGISTRIES[parameter].register(name, cls)
         super().__setstate__(state)

@@ -1,0 +1,256 @@
+"""Persistence with skops: a fitted estimator loads trusting its own class only.
+
+skops (``skops.io``) loads no class it is not told to trust. A fitted
+estimator holds arrays and plain values (the engine objects are stored as the
+data they are rebuilt from), so that loading it asks the user to trust no more
+types, besides the estimator's own class, than scikit-learn's own fitted
+``MLPClassifier`` asks for. Loaded, it predicts identically and resumes
+training (``partial_fit``, ``warm_start``) bit for bit as the original would.
+Engine objects passed as parameters are stored as the objects they are: their
+classes are the ones to trust beyond that.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from skneural import (
+    GDLinearRegressor,
+    GDLogisticClassifier,
+    MLPRegressor,
+    MLPSoftmaxClassifier,
+)
+from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
+from skneural.engine.optimizers import AdamW
+from skneural.engine.schedules import Cosine
+from skneural.engine.tabular_layers import ParametricActivation
+
+sio = pytest.importorskip("skops.io")
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+TABM_BODY = (
+    EnsembleInput(3),
+    EnsembleDense(6, 3),
+    ParametricActivation("relu"),
+    EnsembleDense(6, 3, sharing="none"),
+)
+
+# (id, class, parameters, target): "binary", "multiclass", "single" (one
+# regression target) or "multi" (two).
+CASES = [
+    ("logistic-binary", GDLogisticClassifier, {"solver": "adam"}, "binary"),
+    ("logistic-multiclass", GDLogisticClassifier, {"solver": "sgd"}, "multiclass"),
+    ("linear-single", GDLinearRegressor, {"solver": "sgd"}, "single"),
+    ("linear-multi", GDLinearRegressor, {"solver": "adam"}, "multi"),
+    ("mlp-binary", MLPSoftmaxClassifier, {}, "binary"),
+    ("mlp-multiclass", MLPSoftmaxClassifier, {"solver": "sgd"}, "multiclass"),
+    ("mlp-dropout", MLPSoftmaxClassifier, {"dropout": 0.2}, "multiclass"),
+    ("mlp-regressor-single", MLPRegressor, {}, "single"),
+    ("mlp-regressor-multi", MLPRegressor, {"solver": "sgd"}, "multi"),
+    ("mlp-regressor-dropout", MLPRegressor, {"dropout": 0.2}, "multi"),
+    ("mlp-early-stopping", MLPSoftmaxClassifier, {"early_stopping": True}, "binary"),
+]
+# Engine objects as parameters: each class named is one to trust on load.
+ENGINE_OBJECT_CASES = [
+    (
+        "mlp-ensemble",
+        MLPSoftmaxClassifier,
+        {"hidden_layer_sizes": TABM_BODY},
+        "multiclass",
+        {
+            "skneural.engine.ensemble_layers.EnsembleInput",
+            "skneural.engine.ensemble_layers.EnsembleDense",
+            "skneural.engine.tabular_layers.ParametricActivation",
+            # ParametricActivation("relu") holds the activation it names.
+            "skneural.engine.activations.ReLU",
+        },
+    ),
+    (
+        "mlp-adamw-cosine",
+        MLPRegressor,
+        {"solver": AdamW(weight_decay=0.01), "learning_rate": Cosine()},
+        "multi",
+        {"skneural.engine.optimizers.AdamW", "skneural.engine.schedules.Cosine"},
+    ),
+]
+
+
+def make_data(target, seed=0, n_samples=60):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, 4))
+    if target == "binary":
+        return X, np.where(X[:, 0] + rng.normal(size=n_samples) > 0, "yes", "no")
+    if target == "multiclass":
+        return X, np.resize(np.array(["cat", "dog", "eel"]), n_samples)
+    coef = rng.normal(size=(4, 2))
+    y = X @ coef
+    return X, y[:, 0] if target == "single" else y
+
+
+def fitted(cls, params, target):
+    params = {"random_state": 0, "max_iter": 5, **params}
+    if "hidden_layer_sizes" in cls().get_params():
+        params.setdefault("hidden_layer_sizes", (7,))
+    return cls(**params).fit(*make_data(target))
+
+
+def qualified_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def sklearn_mlp_untrusted_types():
+    """The types skops asks to trust for a fitted scikit-learn MLPClassifier."""
+    X, y = make_data("multiclass")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0)
+        mlp.fit(X, y)
+    return sio.get_untrusted_types(data=sio.dumps(mlp))
+
+
+def outputs(estimator, X):
+    methods = ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+    return [getattr(estimator, m)(X) for m in methods if hasattr(estimator, m)]
+
+
+def assert_identical(left, right):
+    for a, b in zip(left, right, strict=True):
+        assert_array_equal(a, b, strict=True)
+
+
+def training_record(estimator):
+    """Everything training leaves behind, as arrays and plain values."""
+    state = estimator.__getstate__()
+    arrays = [*estimator.coefs_, *estimator.intercepts_]
+    for layer in getattr(estimator, "layer_params_", []):
+        arrays.extend(layer.values())
+    training = state["_training_state"]
+    optimizer_state = training.pop("optimizer_state")
+    arrays.extend(v for v in optimizer_state.values() if isinstance(v, np.ndarray))
+    return arrays, (
+        estimator.loss_curve_,
+        estimator.t_,
+        estimator.n_iter_,
+        {k: v for k, v in optimizer_state.items() if not isinstance(v, np.ndarray)},
+        {k: v for k, v in training.items() if not isinstance(v, dict)},
+        training["monitor"],
+    )
+
+
+def assert_same_training(left, right):
+    left_arrays, left_values = training_record(left)
+    right_arrays, right_values = training_record(right)
+    assert_identical(left_arrays, right_arrays)
+    # NaN-free records (nothing diverged), so == compares them exactly.
+    assert repr(left_values) == repr(right_values)
+
+
+def round_trip(estimator, trusted):
+    return sio.loads(sio.dumps(estimator), trusted=trusted)
+
+
+def check_loads_and_resumes(estimator, trusted, target):
+    copy = round_trip(estimator, trusted)
+    assert type(copy) is type(estimator)
+    X_new, y_new = make_data(target, seed=1)
+    assert_identical(outputs(copy, X_new), outputs(estimator, X_new))
+    # partial_fit resumes from the optimizer's moments and counters.
+    for seed in (2, 3):
+        X, y = make_data(target, seed=seed)
+        estimator.partial_fit(X, y)
+        copy.partial_fit(X, y)
+        assert_same_training(copy, estimator)
+    # warm_start after a second round trip, mid-training.
+    copy = round_trip(copy, trusted)
+    X, y = make_data(target, seed=4)
+    estimator.set_params(warm_start=True, max_iter=3).fit(X, y)
+    copy.set_params(warm_start=True, max_iter=3).fit(X, y)
+    assert_same_training(copy, estimator)
+    assert_identical(outputs(copy, X_new), outputs(estimator, X_new))
+
+
+@pytest.mark.parametrize(
+    "cls, params, target", [case[1:] for case in CASES], ids=[c[0] for c in CASES]
+)
+def test_loads_trusting_no_more_than_sklearn_mlp_and_resumes(cls, params, target):
+    if params.get("early_stopping"):
+        # partial_fit refuses early stopping; fit with it, then resume without.
+        estimator = fitted(cls, params, target).set_params(early_stopping=False)
+    else:
+        estimator = fitted(cls, params, target)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(estimator))
+    own = qualified_name(cls)
+    assert own in untrusted
+    assert len(set(untrusted) - {own}) <= len(sklearn_mlp_untrusted_types())
+    check_loads_and_resumes(estimator, untrusted, target)
+
+
+def test_the_default_fits_need_no_type_beyond_their_own_class():
+    # Stricter than the rule above, which allows as many as scikit-learn's MLP.
+    for _, cls, params, target in CASES:
+        estimator = fitted(cls, params, target)
+        untrusted = sio.get_untrusted_types(data=sio.dumps(estimator))
+        assert untrusted == [qualified_name(cls)]
+
+
+@pytest.mark.parametrize(
+    "cls, params, target, expected",
+    [case[1:] for case in ENGINE_OBJECT_CASES],
+    ids=[case[0] for case in ENGINE_OBJECT_CASES],
+)
+def test_engine_objects_as_parameters_are_the_types_to_trust(
+    cls, params, target, expected
+):
+    estimator = fitted(cls, params, target)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(estimator))
+    assert set(untrusted) == {qualified_name(cls), *expected}
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        round_trip(estimator, [qualified_name(cls)])
+    check_loads_and_resumes(estimator, untrusted, target)
+
+
+@pytest.mark.parametrize("cls", [GDLogisticClassifier, MLPRegressor])
+def test_lbfgs_and_unfitted_estimators_round_trip(cls):
+    target = "binary" if is_classifier(cls()) else "single"
+    unfitted = cls(random_state=0)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(unfitted))
+    assert untrusted == [qualified_name(cls)]
+    copy = round_trip(unfitted, untrusted)
+    assert copy.get_params() == unfitted.get_params()
+    estimator = fitted(cls, {"solver": "lbfgs"}, target)
+    copy = round_trip(estimator, untrusted)
+    X_new = make_data(target, seed=1)[0]
+    assert_identical(outputs(copy, X_new), outputs(estimator, X_new))
+
+
+def test_the_state_format_is_versioned():
+    estimator = fitted(MLPRegressor, {}, "single")
+    state = estimator.__getstate__()
+    assert state["_skneural_state_version"] == 1
+    newer = {**state, "_skneural_state_version": 2}
+    with pytest.raises(ValueError, match="format 2 of a newer skneural"):
+        MLPRegressor.__new__(MLPRegressor).__setstate__(newer)
+
+
+def test_a_state_saved_before_the_format_had_a_version_still_loads():
+    # Format 0 held the engine objects themselves.
+    estimator = fitted(MLPRegressor, {}, "single")
+    state = dict(vars(estimator))
+    assert "_skneural_state_version" not in state
+    old = MLPRegressor.__new__(MLPRegressor)
+    old.__setstate__(state)
+    assert old._network is estimator._network
+    X_new = make_data("single", seed=1)[0]
+    assert_identical(outputs(old, X_new), outputs(estimator, X_new))
+    copy = pickle.loads(pickle.dumps(old))
+    X, y = make_data("single", seed=2)
+    old.partial_fit(X, y)
+    copy.partial_fit(X, y)
+    assert_same_training(copy, old)
