@@ -136,7 +136,31 @@ def restore_on_error(fit_method):
     return transactional
 
 
-class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+# Where the documentation is published: the one setting behind every link to
+# it. The API reference pages are ``generated/skneural.<Name>.html`` below it
+# (docs/api.rst lists the estimators under ``currentmodule:: skneural``).
+DOCUMENTATION_URL = "https://skneural.readthedocs.io/en/latest/"
+
+
+class DocumentationLinkMixin:
+    """Link an estimator's HTML display to its page in the API reference.
+
+    scikit-learn's notebook display shows a "?" link to the page that
+    ``_get_doc_link`` returns and, once it has one, each parameter's
+    description from the class docstring, linked to its entry on that page.
+    Every public estimator is documented as ``skneural.<Name>``.
+    """
+
+    _doc_link_module = "skneural"
+    _doc_link_template = DOCUMENTATION_URL + "generated/skneural.{estimator_name}.html"
+
+    def _doc_link_url_param_generator(self):
+        return {"estimator_name": type(self).__name__}
+
+
+class BaseGradientDescent(
+    DocumentationLinkMixin, CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Base class of the skneural estimators; not for direct use.
 
     Subclasses implement the hooks ``_hidden_layer_sizes``,
