@@ -10,8 +10,12 @@ Engine objects passed as parameters are stored as the objects they are: their
 classes are the ones to trust beyond that.
 """
 
+import doctest
 import pickle
+import re
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +31,7 @@ from skneural import (
     MLPSoftmaxClassifier,
 )
 from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
-from skneural.engine.optimizers import AdamW
+from skneural.engine.optimizers import AdamW, Optimizer
 from skneural.engine.schedules import Cosine
 from skneural.engine.tabular_layers import ParametricActivation
 
@@ -41,6 +45,26 @@ TABM_BODY = (
     ParametricActivation("relu"),
     EnsembleDense(6, 3, sharing="none"),
 )
+
+
+@dataclass
+class SignState:
+    """Scratch buffer of :class:`SignSGD`."""
+
+    scratch: np.ndarray
+
+
+class SignSGD(Optimizer):
+    """An optimizer written outside the package: ``params -= lr * sign(grad)``."""
+
+    def init(self, params):
+        return SignState(np.empty_like(params))
+
+    def update(self, params, grad, state, learning_rate):
+        np.sign(grad, out=state.scratch)
+        state.scratch *= learning_rate
+        params -= state.scratch
+
 
 # (id, class, parameters, target): "binary", "multiclass", "single" (one
 # regression target) or "multi" (two).
@@ -78,6 +102,14 @@ ENGINE_OBJECT_CASES = [
         {"solver": AdamW(weight_decay=0.01), "learning_rate": Cosine()},
         "multi",
         {"skneural.engine.optimizers.AdamW", "skneural.engine.schedules.Cosine"},
+    ),
+    (
+        # Its state, of a class skneural does not know, stays the object it is.
+        "own-optimizer",
+        GDLinearRegressor,
+        {"solver": SignSGD(), "learning_rate_init": 0.01},
+        "single",
+        {f"{__name__}.SignSGD", f"{__name__}.SignState"},
     ),
 ]
 
@@ -133,6 +165,8 @@ def training_record(estimator):
         arrays.extend(layer.values())
     training = state["_training_state"]
     optimizer_state = training.pop("optimizer_state")
+    if not isinstance(optimizer_state, dict):
+        optimizer_state = vars(optimizer_state)
     arrays.extend(v for v in optimizer_state.values() if isinstance(v, np.ndarray))
     return arrays, (
         estimator.loss_curve_,
@@ -254,3 +288,19 @@ def test_a_state_saved_before_the_format_had_a_version_still_loads():
     old.partial_fit(X, y)
     copy.partial_fit(X, y)
     assert_same_training(copy, old)
+
+
+def test_the_recipe_in_the_deploying_guide_runs():
+    guide = Path(__file__).parents[1] / "docs" / "guide" / "deploying.rst"
+    # The skops section only: other sections may need other extras.
+    section = re.search(
+        r"\nPersisting with skops\n=+\n(.*?)(?=\n[^\n]+\n=+\n|\Z)",
+        guide.read_text(encoding="utf-8"),
+        re.DOTALL,
+    ).group(1)
+    test = doctest.DocTestParser().get_doctest(section, {}, "deploying", None, 0)
+    assert len(test.examples) > 10
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    output = []
+    runner.run(test, out=output.append)
+    assert runner.failures == 0, "".join(output)
