@@ -287,13 +287,14 @@ class BaseGradientDescent(
                 f"{version} of a newer skneural; this one reads formats up to "
                 f"{_STATE_VERSION}. Upgrade skneural to load it."
             )
+        # Registered first: the network's arguments may name the classes.
+        for parameter, (name, cls) in state.pop("_registered_classes", {}).items():
+            _REGISTRIES[parameter].register(name, cls)
         # Format 0, before the format had a number, held the engine objects.
         if version >= 1 and "_network" in state:
             state["_network"] = Network(**state["_network"])
         if version >= 1 and state.get("_training_state") is not None:
             state["_training_state"] = TrainingState.from_dict(state["_training_state"])
-        for parameter, (name, cls) in state.pop("_registered_classes", {}).items():
-            _REGISTRIES[parameter].register(name, cls)
         super().__setstate__(state)
 
     def _check_registered_names(self):

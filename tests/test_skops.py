@@ -30,6 +30,7 @@ from skneural import (
     MLPRegressor,
     MLPSoftmaxClassifier,
 )
+from skneural.engine.activations import ACTIVATIONS, Tanh, register_activation
 from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
 from skneural.engine.optimizers import AdamW, Optimizer
 from skneural.engine.schedules import Cosine
@@ -288,6 +289,28 @@ def test_a_state_saved_before_the_format_had_a_version_still_loads():
     old.partial_fit(X, y)
     copy.partial_fit(X, y)
     assert_same_training(copy, old)
+
+
+class SkopsTanh(Tanh):
+    """A registered activation: skops lists its class, which travels along."""
+
+
+def test_a_registered_name_travels_with_its_class():
+    register_activation("test_skops_tanh", SkopsTanh)
+    try:
+        estimator = fitted(MLPRegressor, {"activation": "test_skops_tanh"}, "single")
+        untrusted = sio.get_untrusted_types(data=sio.dumps(estimator))
+        expected = {qualified_name(MLPRegressor), qualified_name(SkopsTanh)}
+        assert set(untrusted) == expected
+        data = sio.dumps(estimator)
+        # As in a process that never registered it.
+        ACTIVATIONS.pop("test_skops_tanh")
+        copy = sio.loads(data, trusted=untrusted)
+        assert ACTIVATIONS["test_skops_tanh"] is SkopsTanh
+        X_new = make_data("single", seed=1)[0]
+        assert_identical(outputs(copy, X_new), outputs(estimator, X_new))
+    finally:
+        ACTIVATIONS.pop("test_skops_tanh", None)
 
 
 def test_the_recipe_in_the_deploying_guide_runs():
