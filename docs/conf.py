@@ -11,6 +11,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 import skneural
+from skneural._base import DOCUMENTATION_URL
 
 DOCS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS_DIR / "sphinxext"))
@@ -75,6 +76,8 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+# Where the pages are published; the estimators' notebook display links there.
+html_baseurl = DOCUMENTATION_URL
 
 
 def add_optional_pages(app, docname, source):

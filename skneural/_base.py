@@ -49,6 +49,7 @@ from .engine import (
     MinibatchOptions,
     Network,
     Objective,
+    TrainingState,
     train_lbfgs,
     train_minibatch,
 )
@@ -101,6 +102,11 @@ _SCHEDULES = {
 }
 
 
+# The format of the state that pickle and skops store (``__getstate__``): a
+# change to it raises the number, and ``__setstate__`` migrates older ones.
+_STATE_VERSION = 1
+_STATE_VERSION_KEY = "_skneural_state_version"
+
 # Parameters whose strings are keys of an engine registry that users extend;
 # an estimator's constraints list the built-in keys it takes.
 _REGISTRIES = {"activation": ACTIVATIONS, "loss": LOSSES}
@@ -131,7 +137,31 @@ def restore_on_error(fit_method):
     return transactional
 
 
-class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+# Where the documentation is published: the one setting behind every link to
+# it. The API reference pages are ``generated/skneural.<Name>.html`` below it
+# (docs/api.rst lists the estimators under ``currentmodule:: skneural``).
+DOCUMENTATION_URL = "https://skneural.readthedocs.io/en/latest/"
+
+
+class DocumentationLinkMixin:
+    """Link an estimator's HTML display to its page in the API reference.
+
+    scikit-learn's notebook display shows a "?" link to the page that
+    ``_get_doc_link`` returns and, once it has one, each parameter's
+    description from the class docstring, linked to its entry on that page.
+    Every public estimator is documented as ``skneural.<Name>``.
+    """
+
+    _doc_link_module = "skneural"
+    _doc_link_template = DOCUMENTATION_URL + "generated/skneural.{estimator_name}.html"
+
+    def _doc_link_url_param_generator(self):
+        return {"estimator_name": type(self).__name__}
+
+
+class BaseGradientDescent(
+    DocumentationLinkMixin, CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Base class of the skneural estimators; not for direct use.
 
     Subclasses implement the hooks ``_hidden_layer_sizes``,
@@ -227,11 +257,11 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
         """Return the sample weights training uses (classifiers add class weights)."""
         return sample_weight
 
-    # ---------------------------------------------------------- registries
+    # ----------------------------------------------------------- persistence
     def __getstate__(self):
+        state = dict(super().__getstate__())
         # A registered name means nothing in a process that has not registered
         # it (a joblib worker, another session): its class travels along.
-        state = dict(super().__getstate__())
         registered = {}
         for parameter, registry in _REGISTRIES.items():
             cls = registry.custom(state.get(parameter))
@@ -239,12 +269,33 @@ class BaseGradientDescent(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
                 registered[parameter] = (state[parameter], cls)
         if registered:
             state["_registered_classes"] = registered
+        # Engine objects travel as the plain data they are rebuilt from, so
+        # that skops, which trusts no class it is not told to, loads the
+        # fitted state trusting nothing beyond what the parameters hold.
+        state[_STATE_VERSION_KEY] = _STATE_VERSION
+        if "_network" in state:
+            state["_network"] = state["_network"].arguments
+        if state.get("_training_state") is not None:
+            state["_training_state"] = state["_training_state"].to_dict()
         return state
 
     def __setstate__(self, state):
         state = dict(state)
+        version = state.pop(_STATE_VERSION_KEY, 0)
+        if version > _STATE_VERSION:
+            raise ValueError(
+                f"This {type(self).__name__} was saved in the state format "
+                f"{version} of a newer skneural; this one reads formats up to "
+                f"{_STATE_VERSION}. Upgrade skneural to load it."
+            )
+        # Registered first: the network's arguments may name the classes.
         for parameter, (name, cls) in state.pop("_registered_classes", {}).items():
             _REGISTRIES[parameter].register(name, cls)
+        # Format 0, before the format had a number, held the engine objects.
+        if version >= 1 and "_network" in state:
+            state["_network"] = Network(**state["_network"])
+        if version >= 1 and state.get("_training_state") is not None:
+            state["_training_state"] = TrainingState.from_dict(state["_training_state"])
         super().__setstate__(state)
 
     def _check_registered_names(self):

@@ -39,7 +39,16 @@ class GradientDescentRegressorMixin(RegressorMixin):
         # The class's attribute: a tag is read before validation, and an
         # unknown name here only means no constraint.
         loss = LOSSES.get(self.loss) if isinstance(self.loss, str) else None
-        tags.target_tags.positive_only = getattr(loss, "non_negative_targets", False)
+        positive_only = getattr(loss, "non_negative_targets", False)
+        tags.target_tags.positive_only = positive_only
+        # y of shape (n_samples, n_outputs) fits one output unit per column
+        # (scikit-learn's MLPRegressor fits it too, but leaves the tag False).
+        # Only scikit-learn's common checks read the tag, and the one it
+        # enables, check_regressor_multioutput, draws targets of both signs
+        # whatever positive_only says: a loss that refuses negative targets
+        # (poisson) keeps it False, and tests/estimators/test_multi_output.py
+        # checks its multi-output fits with non-negative targets instead.
+        tags.target_tags.multi_output = not positive_only
         return tags
 
     def _loss_name(self):

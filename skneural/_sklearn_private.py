@@ -36,6 +36,19 @@ class SklearnMLPInternalsMixin:
         objective = Objective(self._network, alpha=self.alpha, l1_ratio=self.l1_ratio)
         return objective.loss_and_grad(params, X, Y, sample_weight)
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        # A namespace is a class skops would ask the user to trust.
+        if "_optimizer" in state:
+            state["_optimizer"] = dict(vars(state["_optimizer"]))
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("_optimizer"), dict):
+            state["_optimizer"] = SimpleNamespace(**state["_optimizer"])
+        super().__setstate__(state)
+
     def _store_result(self, result):
         super()._store_result(result)
         # Plain attributes, as in scikit-learn, where code may also set them.

@@ -405,12 +405,6 @@ class GDLinearRegressor(GradientDescentRegressorMixin, BaseLinearGD):  # noqa: D
         # the number of targets.
         return self._squeezed() or not self.fit_intercept
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Several targets at once, and a column target stays a column.
-        tags.target_tags.multi_output = True
-        return tags
-
     def __init__(
         self,
         loss="squared_error",

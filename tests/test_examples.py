@@ -18,7 +18,15 @@ EXAMPLES = sorted(EXAMPLES_DIR.glob("plot_*.py"))
 
 # Top-level imports that come from optional extras rather than the core
 # dependencies; an example that needs a missing one is skipped.
-OPTIONAL_MODULES = {"matplotlib", "pandas", "dask", "distributed", "dask_ml"}
+OPTIONAL_MODULES = {
+    "matplotlib",
+    "pandas",
+    "dask",
+    "distributed",
+    "dask_ml",
+    "onnxruntime",
+    "skl2onnx",
+}
 
 
 def _imported_modules(path):

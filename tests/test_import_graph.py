@@ -36,6 +36,9 @@ PACKAGE = Path(skneural.__file__).parent
 # Optional extras that only these modules may import, and only lazily.
 LAZY_EXTRAS = {"dask": {"dask", "distributed"}, "matplotlib": {"matplotlib"}}
 LAZY_IMPORTERS = {"dask.py", "inspection.py", "demo.py"}
+# The ONNX packages: only skneural.onnx imports them (at module level, since
+# importing it is what registers the converters), and skneural never imports it.
+ONNX_PACKAGES = {"skl2onnx", "onnx", "onnxruntime"}
 ENGINE = PACKAGE / "engine"
 LEAVES = {
     "kernels": set(),
@@ -255,12 +258,13 @@ def test_the_lazy_import_checker_sees_lazy_imports():
 
 def test_importing_and_fitting_loads_neither_dask_nor_matplotlib():
     script = """
-import importlib, json, pkgutil, sys, warnings
+import importlib, importlib.util, json, pkgutil, sys, warnings
 import numpy as np
 import skneural
 from skneural.utils import gradient_descent_estimators
 for info in pkgutil.walk_packages(skneural.__path__, prefix="skneural."):
-    importlib.import_module(info.name)
+    if info.name != "skneural.onnx" or importlib.util.find_spec("skl2onnx"):
+        importlib.import_module(info.name)
 X = np.random.default_rng(0).normal(size=(30, 3))
 y = (X[:, 0] > 0).astype(int)
 warnings.simplefilter("ignore")
@@ -278,6 +282,37 @@ print(json.dumps(sorted(sys.modules)))
     assert "skneural.inspection" in modules and "skneural.dask" in modules
     roots = set().union(*LAZY_EXTRAS.values())
     assert not [name for name in modules if name.split(".")[0] in roots]
+
+
+def test_only_skneural_onnx_imports_the_onnx_packages():
+    importers = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if {name.split(".")[0] for name in imported_modules(path)} & ONNX_PACKAGES
+    }
+    assert importers == {"onnx.py"}
+
+
+def test_importing_skneural_and_fitting_loads_no_onnx_package():
+    script = """
+import json, sys, warnings
+import numpy as np
+import skneural
+from skneural.utils import gradient_descent_estimators
+X = np.random.default_rng(0).normal(size=(30, 3))
+y = (X[:, 0] > 0).astype(int)
+warnings.simplefilter("ignore")
+for _, cls in gradient_descent_estimators():
+    cls(max_iter=3).fit(X, y).predict(X)
+print(json.dumps(sorted(sys.modules)))
+"""
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    modules = json.loads(completed.stdout)
+    assert "skneural.linear_model" in modules
+    assert not [name for name in modules if name.split(".")[0] in ONNX_PACKAGES]
+    assert "skneural.onnx" not in modules
 
 
 def test_datasets_import_no_other_skneural_module():

@@ -218,6 +218,10 @@ class Network:
 
     Attributes
     ----------
+    arguments : dict
+        The arguments the network was made with, as given (names stay names):
+        ``Network(**network.arguments)`` makes the same network again. A
+        persisted estimator stores them instead of the network.
     layers : tuple of Layer
         The layers, output layer included.
     layer_sizes : tuple of int
@@ -247,12 +251,20 @@ class Network:
         output_intercept=True,
         n_members=None,
     ):
+        layer_sizes = tuple(layer_sizes)
+        self.arguments = {
+            "layer_sizes": layer_sizes,
+            "activation": activation,
+            "loss": loss,
+            "dropout": dropout,
+            "output_intercept": output_intercept,
+            "n_members": n_members,
+        }
         self.activation = get_activation(activation)
         self.loss = get_loss(loss)
         self.out_activation = self.loss.out_activation
         self.output_intercept = bool(output_intercept)
         self.n_members = _check_members(n_members, self)
-        layer_sizes = tuple(layer_sizes)
         self.layers = self._build_layers(layer_sizes, dropout)
         widths = [int(layer_sizes[0])]
         for layer in self.layers:

@@ -21,7 +21,7 @@ takes the NumPy code, never a compiled kernel.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -40,6 +40,8 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "SGDState",
+    "state_from_dict",
+    "state_to_dict",
 ]
 
 
@@ -522,3 +524,53 @@ OPTIMIZERS = Registry(
     _check_descent,
     parameter="solver",
 )
+
+
+# The built-in states by name: a persisted state names its class, so that
+# loading it imports nothing the file chooses.
+_STATES = {cls.__name__: cls for cls in (SGDState, AdamState, MomentState)}
+
+
+def state_to_dict(state):
+    """Return a built-in optimizer state as a dict of its fields and class name.
+
+    Parameters
+    ----------
+    state : object
+        A state returned by an optimizer's ``init``.
+
+    Returns
+    -------
+    data : dict or object
+        ``{"class": name, **fields}`` for a state of a built-in optimizer;
+        any other state as it is (its class is the user's).
+    """
+    if type(state) not in _STATES.values():
+        return state
+    data = {field.name: getattr(state, field.name) for field in fields(state)}
+    return {"class": type(state).__name__, **data}
+
+
+def state_from_dict(data):
+    """Return the optimizer state that :func:`state_to_dict` returned ``data`` for.
+
+    Parameters
+    ----------
+    data : dict or object
+        The output of :func:`state_to_dict`.
+
+    Returns
+    -------
+    state : object
+        The optimizer state.
+    """
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    name = data.pop("class", None)
+    if name not in _STATES:
+        raise ValueError(
+            f"An optimizer state names the class {name!r}, which is none of the "
+            f"built-in states {sorted(_STATES)}."
+        )
+    return _STATES[name](**data)

@@ -35,6 +35,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
+from .optimizers import state_from_dict, state_to_dict
 from .stopping import (
     DIVERGENCE_RATIO,
     DivergenceGuard,
@@ -231,6 +232,57 @@ class TrainingState:
     learning_rate_scale: float = 1.0
     learning_rate: float = math.nan
     best_params: np.ndarray | None = None
+
+    def to_dict(self):
+        """Return the state as plain data: dicts of arrays, numbers and strings.
+
+        What a format that loads no code by name (skops) can store. The
+        optimizer state of a built-in optimizer becomes a dict too (see
+        :func:`~skneural.engine.optimizers.state_to_dict`); another optimizer's
+        state stays the object it is.
+
+        Returns
+        -------
+        data : dict
+            The state, which :meth:`from_dict` turns back into an equal one.
+        """
+        data = {name: getattr(self, name) for name in _STATE_VALUES}
+        data["optimizer_state"] = state_to_dict(self.optimizer_state)
+        data["monitor"] = dict(vars(self.monitor))
+        data["guard"] = dict(vars(self.guard))
+        return data
+
+    @classmethod
+    def from_dict(cls, data):
+        """Return the state that :meth:`to_dict` returned ``data`` for.
+
+        Parameters
+        ----------
+        data : dict
+            The output of :meth:`to_dict`.
+
+        Returns
+        -------
+        state : TrainingState
+            A state equal to the one that was turned into ``data``.
+        """
+        return cls(
+            optimizer_state=state_from_dict(data["optimizer_state"]),
+            monitor=_with_attributes(ImprovementMonitor, data["monitor"]),
+            guard=_with_attributes(DivergenceGuard, data["guard"]),
+            **{name: data[name] for name in _STATE_VALUES},
+        )
+
+
+# The fields of a TrainingState that are plain values already.
+_STATE_VALUES = ("epoch", "t", "learning_rate_scale", "learning_rate", "best_params")
+
+
+def _with_attributes(cls, attributes):
+    """Return an instance of ``cls`` with ``attributes``, as unpickling makes one."""
+    instance = cls.__new__(cls)
+    vars(instance).update(attributes)
+    return instance
 
 
 @dataclass

@@ -14,7 +14,16 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skneural.engine import MinibatchOptions, Network, Objective, train_minibatch
-from skneural.engine.optimizers import OPTIMIZERS, SGD, Adagrad, Adam, AdamW, RMSprop
+from skneural.engine.optimizers import (
+    OPTIMIZERS,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    RMSprop,
+    state_from_dict,
+    state_to_dict,
+)
 from skneural.engine.schedules import Constant
 
 N_PARAMS, N_STEPS = 6, 8
@@ -202,6 +211,37 @@ def test_step_descends_and_holds_no_stopping_logic(name):
     assert np.linalg.norm(params) < np.linalg.norm(np.full(N_PARAMS, 3.0))
     assert not [attr for attr in vars(optimizer) if "stop" in attr]
     assert "stop" not in " ".join(dir(optimizer))
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_state_as_plain_data_continues_the_same_path(name):
+    optimizer = OPTIMIZERS[name]()
+    params = np.arange(1.0, N_PARAMS + 1)
+    state = optimizer.init(params)
+    optimizer.update(params, np.ones(N_PARAMS), state, 0.1)
+    data = state_to_dict(state)
+    assert type(data) is dict
+    assert all(isinstance(v, np.ndarray | int | str) for v in data.values())
+    restored = state_from_dict(pickle.loads(pickle.dumps(data)))
+    assert type(restored) is type(state)
+    twin = params.copy()
+    optimizer.update(params, np.full(N_PARAMS, 0.5), state, 0.1)
+    optimizer.update(twin, np.full(N_PARAMS, 0.5), restored, 0.1)
+    assert_array_equal(twin, params)
+    for field in dataclasses.fields(state):
+        assert_array_equal(getattr(restored, field.name), getattr(state, field.name))
+
+
+def test_a_state_of_another_class_stays_the_object_it_is():
+    @dataclasses.dataclass
+    class OwnState:
+        scratch: np.ndarray
+
+    state = OwnState(np.ones(2))
+    assert state_to_dict(state) is state
+    assert state_from_dict(state) is state
+    with pytest.raises(ValueError, match="names the class 'OwnState'"):
+        state_from_dict({"class": "OwnState", "scratch": np.ones(2)})
 
 
 def test_states_are_independent_per_init():

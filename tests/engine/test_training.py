@@ -1,6 +1,7 @@
 """The training loops: what they compute, when they stop and what they return."""
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from skneural.engine import (
 from skneural.engine.optimizers import SGD, Adam
 from skneural.engine.schedules import Constant
 from skneural.engine.stopping import PlateauReducer
-from skneural.engine.training import EpochInfo
+from skneural.engine.training import EpochInfo, TrainingState
 
 
 def regression_problem(n_samples=30, n_features=3, seed=0):
@@ -478,3 +479,42 @@ def test_loss_over_rows_is_the_loss_of_those_rows(monkeypatch):
     assert objective.loss(params, X, y, weights, rows=rows) == pytest.approx(
         expected, rel=1e-12
     )
+
+
+def test_the_training_state_as_plain_data_resumes_the_same_path():
+    X, y = regression_problem()
+    network = Network((3, 4, 1), "tanh", "squared_error")
+    objective = Objective(network, alpha=1e-3)
+    params = network.initialize(np.random.default_rng(0))
+    options = MinibatchOptions(
+        optimizer=Adam(), schedule=Constant(0.01), batch_size=8, max_iter=3
+    )
+    first = train_minibatch(
+        objective, params, X, y, options=options, rng=np.random.default_rng(1)
+    )
+    data = first.state.to_dict()
+    plain = (dict, list, np.ndarray, int, float, str, bool, type(None))
+
+    def assert_plain(value):
+        assert isinstance(value, plain), type(value)
+        for item in value.values() if isinstance(value, dict) else ():
+            assert_plain(item)
+
+    assert_plain(data)
+    # A copy, as loading makes one: the dict shares the state's arrays.
+    restored = TrainingState.from_dict(pickle.loads(pickle.dumps(data)))
+    assert vars(restored.monitor) == vars(first.state.monitor)
+    resumed = [
+        train_minibatch(
+            objective,
+            first.params.copy(),
+            X,
+            y,
+            options=options,
+            rng=np.random.default_rng(2),
+            state=state,
+        )
+        for state in (first.state, restored)
+    ]
+    assert_array_equal(resumed[1].params, resumed[0].params)
+    assert resumed[1].loss_curve == resumed[0].loss_curve

@@ -1,0 +1,604 @@
+"""Export fitted estimators to ONNX with skl2onnx.
+
+Importing this module registers a shape calculator and a converter (and,
+for the classifiers, skl2onnx's classifier parser, which adds the ``zipmap``
+step) for :class:`~skneural.GDLinearRegressor`,
+:class:`~skneural.GDLogisticClassifier`,
+:class:`~skneural.MLPSoftmaxClassifier` and :class:`~skneural.MLPRegressor`
+with skl2onnx. skl2onnx's own :func:`skl2onnx.to_onnx` and
+:func:`skl2onnx.convert_sklearn` then convert these estimators and every
+pipeline or column transformer that holds them::
+
+    import skneural.onnx  # noqa: F401 (registers the converters)
+    from skl2onnx import to_onnx
+
+    onx = to_onnx(pipeline, X[:1])
+
+The graph is built from the fitted network itself: each layer of the
+engine (:class:`~skneural.engine.layers.Dense` with its activation, whose
+dropout is the identity in predictions, and
+:class:`~skneural.engine.layers.ActivationLayer`) becomes a few ONNX nodes,
+followed by the output function. Classifiers have two outputs, the labels
+(``predict``; thresholded or arg-maxed logits, as ``predict`` computes
+them) and the probabilities (``predict_proba``; the sigmoid of the single
+logit of a binary problem gives both columns); the ``zipmap``, ``nocl``
+and ``output_class_labels`` options work as for scikit-learn's classifiers.
+Regressors have one output of shape ``(n_samples, n_outputs)``, also for a
+single target, as skl2onnx gives scikit-learn's regressors.
+
+The graph computes in float32 when its input is float32 (or an integer
+type), in float64 when its input is float64. onnxruntime's CPU provider
+runs some operators in float32 only (:data:`FLOAT32_ONLY_OPS`); the built-in
+activations avoid them, except GELU, which needs ``Erf``: its float64 graph
+raises an error that names the operator. ONNX's ``ZipMap`` takes float32
+only, so a float64 classifier is converted with ``zipmap=False`` or
+``zipmap='columns'`` (the error says so).
+
+Custom activations
+------------------
+A custom activation (one registered with
+:func:`~skneural.engine.activations.register_activation`, or an
+:class:`~skneural.engine.activations.Activation` instance) has no ONNX
+graph until one is registered for its class with
+:func:`register_activation_emitter`; converting a network that uses it
+otherwise raises a ``ValueError`` naming it. An emitter is a function
+``emitter(graph, activation, z)`` that receives an :class:`OnnxGraph`, the
+activation instance (so parametrised activations read their parameters)
+and the name of the pre-activation tensor, and returns the name of the
+activation's output tensor::
+
+    import skneural.onnx
+
+    def emit_square_relu(graph, activation, z):
+        relu = graph.node("Relu", z)
+        return graph.node("Mul", relu, relu)
+
+    skneural.onnx.register_activation_emitter(SquareReLU, emit_square_relu)
+
+A layer class other than the two above is converted the same way, by an
+emitter ``emitter(graph, layer, params, x, n_inputs)`` registered with
+:func:`register_layer_emitter`, where ``params`` is the layer's tuple of
+fitted arrays (one per parameter group) and ``x`` the name of its input.
+Emitters are looked up by exact class, so that a subclass that changes the
+function is never converted with its parent's graph.
+"""
+
+import numpy as np
+
+try:
+    from onnx import TensorProto
+    from onnx.numpy_helper import from_array
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+    from skl2onnx.common.utils_classifier import get_label_classes
+except ImportError as error:
+    raise ImportError(
+        "skneural.onnx needs skl2onnx and onnx: pip install 'skneural[onnx]'."
+    ) from error
+
+from sklearn.utils.validation import check_is_fitted
+
+from .engine.activations import (
+    ELU,
+    GELU,
+    SELU,
+    Activation,
+    Identity,
+    LeakyReLU,
+    Logistic,
+    Mish,
+    ReLU,
+    SiLU,
+    Softplus,
+    Tanh,
+)
+from .engine.layers import ActivationLayer, Dense, Layer
+from .linear_model import GDLinearRegressor, GDLogisticClassifier
+from .neural_network import MLPRegressor, MLPSoftmaxClassifier
+
+__all__ = [
+    "ACTIVATION_EMITTERS",
+    "FLOAT32_ONLY_OPS",
+    "LAYER_EMITTERS",
+    "OnnxGraph",
+    "register_activation_emitter",
+    "register_layer_emitter",
+]
+
+#: Operators that onnxruntime's CPU provider (1.32) has no float64 kernel
+#: for; :meth:`OnnxGraph.node` refuses them in a float64 graph.
+FLOAT32_ONLY_OPS = frozenset(
+    {"Elu", "Erf", "Gelu", "HardSigmoid", "LeakyRelu", "Mish", "Selu", "Softplus"}
+)
+
+
+class OnnxGraph:
+    """The part of an ONNX graph that one converter writes, in one float dtype.
+
+    Emitters add nodes and constants through it and pass tensors around by
+    name. Every floating constant takes the graph's dtype.
+
+    Parameters
+    ----------
+    scope : skl2onnx.common._topology.Scope
+        The scope of the conversion, which makes names unique.
+    container : skl2onnx.common._container.ModelComponentContainer
+        The container that receives the nodes and initializers.
+    dtype : {numpy.float32, numpy.float64}
+        Floating dtype of the computation.
+    what : str
+        What is being converted, for error messages.
+
+    Attributes
+    ----------
+    dtype : numpy.dtype
+        Floating dtype of the computation.
+    proto_dtype : int
+        The matching ``onnx.TensorProto`` element type.
+    """
+
+    def __init__(self, scope, container, dtype, what):
+        self._scope = scope
+        self._container = container
+        self.dtype = np.dtype(dtype)
+        self.proto_dtype = (
+            TensorProto.DOUBLE if self.dtype == np.float64 else TensorProto.FLOAT
+        )
+        self._what = what
+
+    def node(self, op_type, *inputs, output=None, domain="", **attributes):
+        """Add a node with one output and return the output's name.
+
+        Parameters
+        ----------
+        op_type : str
+            ONNX operator, such as ``'MatMul'`` or ``'Sigmoid'``.
+        *inputs : str
+            Names of the input tensors.
+        output : str, default=None
+            Name of the output tensor; a new unique name when None.
+        domain : str, default=''
+            Operator domain (``'ai.onnx.ml'`` for the ML operators).
+        **attributes : dict
+            Attributes of the node.
+
+        Returns
+        -------
+        output : str
+            Name of the output tensor.
+
+        Raises
+        ------
+        ValueError
+            If the graph is float64 and onnxruntime runs ``op_type`` in
+            float32 only (see :data:`FLOAT32_ONLY_OPS`).
+        """
+        if self.dtype == np.float64 and op_type in FLOAT32_ONLY_OPS:
+            raise ValueError(
+                f"{self._what} needs the ONNX operator {op_type!r}, which "
+                "onnxruntime runs in float32 only; convert with a float32 "
+                "input (FloatTensorType) instead of a float64 one."
+            )
+        if output is None:
+            output = self._scope.get_unique_variable_name(op_type.lower())
+        self._container.add_node(
+            op_type,
+            list(inputs),
+            output,
+            op_domain=domain,
+            name=self._scope.get_unique_operator_name(op_type),
+            **attributes,
+        )
+        return output
+
+    def constant(self, value, dtype=None):
+        """Add a constant tensor and return its name.
+
+        Parameters
+        ----------
+        value : array-like
+            The constant; floating values are cast to the graph's dtype.
+        dtype : dtype, default=None
+            Type of the constant; by default the graph's for floats, and the
+            value's own for integers and strings.
+
+        Returns
+        -------
+        name : str
+            Name of the constant tensor.
+        """
+        array = np.asarray(value)
+        if dtype is not None:
+            array = array.astype(dtype)
+        elif array.dtype.kind == "f":
+            array = array.astype(self.dtype)
+        elif array.dtype == object:
+            array = array.astype(str)
+        name = self._scope.get_unique_variable_name("constant")
+        if array.dtype.kind == "U":
+            self._container.add_initializer(
+                name,
+                TensorProto.STRING,
+                list(array.shape),
+                [item.encode("utf-8") for item in array.ravel()],
+            )
+        else:
+            tensor = from_array(np.ascontiguousarray(array), name)
+            self._container.add_initializer(name, tensor.data_type, None, tensor)
+        return name
+
+
+# ----------------------------------------------------------------- activations
+# Built from operators that onnxruntime runs in float32 and float64, so that
+# both graphs exist (onnxruntime's LeakyRelu, Elu, Selu and Softplus are
+# float32 only).
+def _emit_identity(graph, activation, z):
+    return z
+
+
+def _emit_logistic(graph, activation, z):
+    return graph.node("Sigmoid", z)
+
+
+def _emit_tanh(graph, activation, z):
+    return graph.node("Tanh", z)
+
+
+def _emit_relu(graph, activation, z):
+    return graph.node("Relu", z)
+
+
+def _emit_leaky_relu(graph, activation, z):
+    # max(z, 0) + slope min(z, 0): z above 0, slope z below, as the engine.
+    negative = graph.node("Min", z, graph.constant(0.0))
+    scaled = graph.node("Mul", negative, graph.constant(activation.negative_slope))
+    return graph.node("Add", graph.node("Relu", z), scaled)
+
+
+def _emit_elu(graph, activation, z):
+    # scale (max(z, 0) + alpha expm1(min(z, 0))), as the engine computes it:
+    # the exponential sees only non-positive values, so it never overflows.
+    negative = graph.node("Exp", graph.node("Min", z, graph.constant(0.0)))
+    negative = graph.node("Sub", negative, graph.constant(1.0))
+    scale = type(activation)._scale
+    negative = graph.node("Mul", negative, graph.constant(scale * activation.alpha))
+    positive = graph.node("Relu", z)
+    if scale != 1.0:
+        positive = graph.node("Mul", positive, graph.constant(scale))
+    return graph.node("Add", positive, negative)
+
+
+def _softplus(graph, z):
+    # max(z, 0) + log(1 + e^-|z|): the exponential never exceeds 1.
+    tail = graph.node("Exp", graph.node("Neg", graph.node("Abs", z)))
+    tail = graph.node("Log", graph.node("Add", tail, graph.constant(1.0)))
+    return graph.node("Add", graph.node("Relu", z), tail)
+
+
+def _emit_softplus(graph, activation, z):
+    return _softplus(graph, z)
+
+
+def _emit_gelu(graph, activation, z):
+    # z Phi(z), Phi(z) = (1 + erf(z / sqrt 2)) / 2.
+    erf = graph.node("Erf", graph.node("Mul", z, graph.constant(np.sqrt(0.5))))
+    phi = graph.node(
+        "Mul", graph.node("Add", erf, graph.constant(1.0)), graph.constant(0.5)
+    )
+    return graph.node("Mul", z, phi)
+
+
+def _emit_silu(graph, activation, z):
+    return graph.node("Mul", z, graph.node("Sigmoid", z))
+
+
+def _emit_mish(graph, activation, z):
+    return graph.node("Mul", z, graph.node("Tanh", _softplus(graph, z)))
+
+
+#: Emitters of the activations, by exact class (see the module docstring).
+ACTIVATION_EMITTERS = {
+    Identity: _emit_identity,
+    Logistic: _emit_logistic,
+    Tanh: _emit_tanh,
+    ReLU: _emit_relu,
+    LeakyReLU: _emit_leaky_relu,
+    ELU: _emit_elu,
+    SELU: _emit_elu,
+    Softplus: _emit_softplus,
+    GELU: _emit_gelu,
+    SiLU: _emit_silu,
+    Mish: _emit_mish,
+}
+
+
+def register_activation_emitter(activation_class, emitter):
+    """Give an activation class its ONNX graph.
+
+    Parameters
+    ----------
+    activation_class : type
+        A subclass of :class:`~skneural.engine.activations.Activation`. Its
+        instances, and only those (not its subclasses'), are converted with
+        ``emitter``.
+    emitter : callable
+        ``emitter(graph, activation, z)`` adds the nodes that compute the
+        activation of the tensor named ``z`` to ``graph``, an
+        :class:`OnnxGraph`, and returns the name of their output;
+        ``activation`` is the instance, whose parameters it may read.
+
+    Raises
+    ------
+    TypeError
+        If ``activation_class`` is not an ``Activation`` subclass or
+        ``emitter`` is not callable.
+    """
+    _register(ACTIVATION_EMITTERS, Activation, activation_class, emitter)
+
+
+def _register(registry, base, cls, emitter):
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise TypeError(f"Expected a subclass of {base.__name__}, got {cls!r}.")
+    if not callable(emitter):
+        raise TypeError(f"The emitter must be callable, got {emitter!r}.")
+    registry[cls] = emitter
+
+
+def _emit_activation(graph, activation, z):
+    emitter = ACTIVATION_EMITTERS.get(type(activation))
+    if emitter is None:
+        raise ValueError(
+            f"The activation {activation!r} has no ONNX graph. Register one with "
+            "skneural.onnx.register_activation_emitter("
+            f"{type(activation).__name__}, emitter)."
+        )
+    return emitter(graph, activation, z)
+
+
+# ---------------------------------------------------------------------- layers
+def _emit_dense(graph, layer, params, x, n_inputs):
+    # Dropout is the identity in predictions; the NTK factor is folded into
+    # the weights.
+    coef = params[0] * layer._weight_scale(n_inputs)
+    z = graph.node("MatMul", x, graph.constant(coef))
+    if layer.fit_intercept:
+        z = graph.node("Add", z, graph.constant(params[1]))
+    if layer.activation is None:
+        return z
+    return _emit_activation(graph, layer.activation, z)
+
+
+def _emit_activation_layer(graph, layer, params, x, n_inputs):
+    return _emit_activation(graph, layer.activation, x)
+
+
+#: Emitters of the layers, by exact class (see the module docstring).
+LAYER_EMITTERS = {Dense: _emit_dense, ActivationLayer: _emit_activation_layer}
+
+
+def register_layer_emitter(layer_class, emitter):
+    """Give a layer class its ONNX graph.
+
+    Parameters
+    ----------
+    layer_class : type
+        A subclass of :class:`~skneural.engine.layers.Layer`. Its instances,
+        and only those (not its subclasses'), are converted with ``emitter``.
+    emitter : callable
+        ``emitter(graph, layer, params, x, n_inputs)`` adds the nodes of the
+        layer's prediction pass on the tensor named ``x`` (of ``n_inputs``
+        columns) to ``graph``, an :class:`OnnxGraph`, and returns the name of
+        their output; ``params`` holds the layer's fitted arrays, one per
+        parameter group.
+
+    Raises
+    ------
+    TypeError
+        If ``layer_class`` is not a ``Layer`` subclass or ``emitter`` is not
+        callable.
+    """
+    _register(LAYER_EMITTERS, Layer, layer_class, emitter)
+
+
+def _emit_network(graph, estimator, x):
+    """Add the estimator's network to the graph; return its raw output's name."""
+    network = estimator._network
+    if network.n_members is not None:
+        raise ValueError(
+            f"{type(estimator).__name__} is an ensemble of {network.n_members} "
+            "networks, which skneural.onnx does not convert."
+        )
+    arrays = network._assemble(
+        estimator.coefs_, estimator.intercepts_, estimator._fitted_layer_params()
+    )
+    for layer, params, n_inputs in zip(
+        network.layers, arrays, network.layer_sizes, strict=False
+    ):
+        emitter = LAYER_EMITTERS.get(type(layer))
+        if emitter is None:
+            raise ValueError(
+                f"The layer {layer!r} has no ONNX graph. Register one with "
+                "skneural.onnx.register_layer_emitter("
+                f"{type(layer).__name__}, emitter)."
+            )
+        x = emitter(graph, layer, params, x, n_inputs)
+    return x
+
+
+# ------------------------------------------------------------------ converters
+def _float_type(operator):
+    """Return the graph's float tensor type: float64 for a float64 input only."""
+    if isinstance(operator.inputs[0].type, DoubleTensorType):
+        return DoubleTensorType
+    return FloatTensorType
+
+
+def _network_input(graph, operator):
+    """Return the name of the input, cast to the graph's dtype."""
+    return graph.node("Cast", operator.inputs[0].full_name, to=graph.proto_dtype)
+
+
+def _graph(scope, operator, container):
+    dtype = np.float64 if _float_type(operator) is DoubleTensorType else np.float32
+    what = f"The ONNX graph of {type(operator.raw_operator).__name__}"
+    return OnnxGraph(scope, container, dtype, what)
+
+
+def _label_classes(scope, estimator):
+    """Return the class labels the graph outputs: int64 or str."""
+    classes = np.asarray(get_label_classes(scope, estimator))
+    # scikit-learn's classifiers take float labels only when they are whole
+    # numbers; ONNX labels are integers or strings.
+    if classes.dtype.kind in "iubf":
+        return classes.astype(np.int64)
+    return classes.astype(str)
+
+
+def _is_multilabel(estimator):
+    # One independent logistic output per label; a binary problem has one.
+    return estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1
+
+
+def _check_input(operator):
+    """Check that the estimator is fitted and the input has its width."""
+    estimator = operator.raw_operator
+    check_is_fitted(estimator)
+    shape = operator.inputs[0].type.shape
+    n_columns = shape[1] if len(shape) == 2 else None
+    if isinstance(n_columns, int) and n_columns != estimator.n_features_in_:
+        raise ValueError(
+            f"The ONNX input has {n_columns} columns, but "
+            f"{type(estimator).__name__} is fitted on {estimator.n_features_in_} "
+            "features."
+        )
+
+
+def _classifier_shapes(operator):
+    """Labels: (N,), or (N, n_labels) for multilabel; probabilities (N, n_classes)."""
+    _check_input(operator)
+    estimator = operator.raw_operator
+    float_type = _float_type(operator)
+    zipmap = operator.scope_inst.get_options(estimator, {"zipmap": True})["zipmap"]
+    if float_type is DoubleTensorType and zipmap is True:
+        raise ValueError(
+            "ONNX's ZipMap takes float32 probabilities only: convert a float64 "
+            f"graph of {type(estimator).__name__} with the option zipmap=False "
+            "or zipmap='columns'."
+        )
+    n_rows = operator.inputs[0].get_first_dimension()
+    classes = _label_classes(operator.scope_inst, estimator)
+    if _is_multilabel(estimator):
+        operator.outputs[0].type = Int64TensorType([n_rows, len(classes)])
+    elif classes.dtype.kind == "U":
+        operator.outputs[0].type = StringTensorType([n_rows])
+    else:
+        operator.outputs[0].type = Int64TensorType([n_rows])
+    operator.outputs[1].type = float_type([n_rows, len(classes)])
+
+
+def _regressor_shapes(operator):
+    _check_input(operator)
+    n_rows = operator.inputs[0].get_first_dimension()
+    n_outputs = operator.raw_operator.n_outputs_
+    operator.outputs[0].type = _float_type(operator)([n_rows, n_outputs])
+
+
+def _convert_classifier(scope, operator, container):
+    estimator = operator.raw_operator
+    graph = _graph(scope, operator, container)
+    raw = _emit_network(graph, estimator, _network_input(graph, operator))
+    labels, probabilities = (output.full_name for output in operator.outputs)
+    # Labels come from the logits, as predict computes them, so that a
+    # probability that rounds to 1/2 cannot flip a label.
+    if _is_multilabel(estimator):
+        positive = graph.node("Greater", raw, graph.constant(0.0))
+        graph.node("Cast", positive, output=labels, to=TensorProto.INT64)
+        _clip_probabilities(graph, graph.node("Sigmoid", raw), probabilities)
+        return
+    if estimator.n_outputs_ == 1:
+        # One logit: sigmoid(-z) and sigmoid(z), each exact in its tail,
+        # where 1 - sigmoid(z) would round to 0.
+        negative = graph.node("Sigmoid", graph.node("Neg", raw))
+        proba = graph.node("Concat", negative, graph.node("Sigmoid", raw), axis=1)
+        index = graph.node(
+            "Cast",
+            graph.node("Greater", raw, graph.constant(0.0)),
+            to=TensorProto.INT64,
+        )
+    else:
+        proba = graph.node("Softmax", raw, axis=1)
+        index = graph.node("ArgMax", raw, axis=1, keepdims=1)
+    _clip_probabilities(graph, proba, probabilities)
+    index = graph.node("Reshape", index, graph.constant([-1], dtype=np.int64))
+    classes = graph.constant(_label_classes(scope, estimator))
+    graph.node("Gather", classes, index, axis=0, output=labels)
+
+
+def _clip_probabilities(graph, proba, output):
+    # predict_proba keeps probabilities strictly inside (0, 1).
+    finfo = np.finfo(graph.dtype)
+    low, high = graph.constant(finfo.tiny), graph.constant(1 - finfo.epsneg)
+    graph.node("Clip", proba, low, high, output=output)
+
+
+def _convert_regressor(scope, operator, container):
+    estimator = operator.raw_operator
+    graph = _graph(scope, operator, container)
+    raw = _emit_network(graph, estimator, _network_input(graph, operator))
+    _OUTPUT_EMITTERS[estimator.out_activation_](
+        graph, raw, operator.outputs[0].full_name
+    )
+
+
+def _output_identity(graph, raw, output):
+    graph.node("Identity", raw, output=output)
+
+
+def _output_logistic(graph, raw, output):
+    graph.node("Sigmoid", raw, output=output)
+
+
+def _output_softmax(graph, raw, output):
+    graph.node("Softmax", raw, axis=1, output=output)
+
+
+def _output_exp(graph, raw, output):
+    # Capped below the overflow threshold, as the engine's exp_output.
+    cap = graph.constant(np.log(np.finfo(graph.dtype).max) - 1)
+    graph.node("Exp", graph.node("Min", raw, cap), output=output)
+
+
+# The regressors' output functions, by the name the losses give them.
+_OUTPUT_EMITTERS = {
+    "identity": _output_identity,
+    "logistic": _output_logistic,
+    "softmax": _output_softmax,
+    "exp": _output_exp,
+}
+
+_CLASSIFIER_OPTIONS = {
+    "zipmap": [True, False, "columns"],
+    "nocl": [False, True],
+    "output_class_labels": [False, True],
+}
+
+for _classifier in (GDLogisticClassifier, MLPSoftmaxClassifier):
+    update_registered_converter(
+        _classifier,
+        f"Skneural{_classifier.__name__}",
+        _classifier_shapes,
+        _convert_classifier,
+        options=_CLASSIFIER_OPTIONS,
+    )
+for _regressor in (GDLinearRegressor, MLPRegressor):
+    update_registered_converter(
+        _regressor,
+        f"Skneural{_regressor.__name__}",
+        _regressor_shapes,
+        _convert_regressor,
+    )

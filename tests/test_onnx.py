@@ -1,0 +1,489 @@
+"""ONNX export: skl2onnx converts pipelines holding skneural estimators.
+
+Each fitted pipeline (a ``ColumnTransformer`` over the heart data, then the
+estimator) is converted with skl2onnx's own ``to_onnx`` and run with
+onnxruntime; its labels must equal ``predict`` and its probabilities be
+within 1e-5 of ``predict_proba``, for every estimator, activation and output
+function.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+skl2onnx = pytest.importorskip("skl2onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from onnx import TensorProto, helper  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+import skneural.onnx  # noqa: E402
+from skneural import (  # noqa: E402
+    GDLinearRegressor,
+    GDLogisticClassifier,
+    MLPRegressor,
+    MLPSoftmaxClassifier,
+)
+from skneural.datasets import load_heart_disease  # noqa: E402
+from skneural.engine.activations import (  # noqa: E402
+    ACTIVATIONS,
+    ELU,
+    Activation,
+    LeakyReLU,
+    register_activation,
+)
+from skneural.engine.tabular_layers import FeatureScale  # noqa: E402
+
+ACTIVATION_CASES = [
+    *ACTIVATIONS.builtin_names,
+    LeakyReLU(negative_slope=0.3),
+    ELU(alpha=0.4),
+]
+# Columns the targets are taken from, so they are not features too.
+TARGETS = {
+    "binary": "AHD",
+    "multiclass": "ChestPain",
+    "multilabel": ["Sex", "Fbs", "ExAng"],
+    "single": "MaxHR",
+    "multi-output": ["MaxHR", "RestBP"],
+    "poisson": "Chol",
+}
+CLASSES = ("binary", "multiclass", "multilabel")
+PROBABILITY_TOLERANCE = 1e-5
+
+
+def case_id(value):
+    return value if isinstance(value, str) else repr(value)
+
+
+@pytest.fixture(scope="module")
+def heart():
+    data = load_heart_disease(as_frame=True)
+    return data.frame, data.categorical_features
+
+
+def heart_problem(heart, target, dtype=np.float32):
+    """Features (a DataFrame of float and string columns) and the target."""
+    frame, categorical = heart
+    columns = TARGETS[target]
+    y = frame[columns].to_numpy()
+    X = frame.drop(columns=columns)
+    categorical = [name for name in categorical if name in X.columns]
+    numeric = [name for name in X.columns if name not in categorical]
+    X = X.astype({name: dtype for name in numeric})
+    # skl2onnx's one-hot encoder takes strings; a missing level is a level.
+    X = X.astype({name: str for name in categorical})
+    if target == "multiclass":
+        y = y.astype(str)
+    preprocess = ColumnTransformer(
+        [
+            (
+                "numeric",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                numeric,
+            ),
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
+        ]
+    )
+    return X, y, preprocess
+
+
+def fitted(estimator, X, y, preprocess=None):
+    model = estimator if preprocess is None else make_pipeline(preprocess, estimator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def feeds(X, onx):
+    names = [graph_input.name for graph_input in onx.graph.input]
+    if hasattr(X, "columns"):
+        return {name: X[name].to_numpy().reshape(-1, 1) for name in names}
+    (name,) = names
+    return {name: X}
+
+
+def run(onx, X):
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    return session.run(None, feeds(X, onx))
+
+
+def classifier(activation=None, hidden_layer_sizes=(8,), solver="lbfgs", **params):
+    if activation is None:
+        return GDLogisticClassifier(solver=solver, max_iter=20, **params)
+    return MLPSoftmaxClassifier(
+        hidden_layer_sizes,
+        activation,
+        solver=solver,
+        max_iter=20,
+        random_state=0,
+        **params,
+    )
+
+
+def regressor(activation=None, loss="squared_error"):
+    # L-BFGS needs a smooth loss.
+    solver = "adam" if loss == "absolute_error" else "lbfgs"
+    if activation is None:
+        return GDLinearRegressor(loss=loss, solver=solver, max_iter=20)
+    return MLPRegressor(
+        loss, (8,), activation, solver=solver, max_iter=20, random_state=0
+    )
+
+
+def check_classifier(model, X, onx):
+    labels, probabilities = run(onx, X)
+    assert probabilities.dtype == np.float32
+    assert_array_equal(labels, model.predict(X))
+    assert_allclose(probabilities, model.predict_proba(X), atol=PROBABILITY_TOLERANCE)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("activation", [None, *ACTIVATION_CASES], ids=case_id)
+def test_classifier_pipeline_matches_predict_and_predict_proba(
+    heart, activation, target
+):
+    X, y, preprocess = heart_problem(heart, target)
+    model = fitted(classifier(activation), X, y, preprocess)
+    onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False})
+    check_classifier(model, X, onx)
+
+
+# GDLinearRegressor (activation None) has no Poisson loss.
+REGRESSOR_CASES = [
+    (activation, target)
+    for activation in [None, *ACTIVATION_CASES]
+    for target in ("single", "multi-output", "poisson")
+    if activation is not None or target != "poisson"
+]
+
+
+@pytest.mark.parametrize(
+    ("activation", "target"),
+    REGRESSOR_CASES,
+    ids=[f"{case_id(a)}-{t}" for a, t in REGRESSOR_CASES],
+)
+def test_regressor_pipeline_matches_predict(heart, activation, target):
+    X, y, preprocess = heart_problem(heart, target)
+    loss = "poisson" if target == "poisson" else "squared_error"
+    model = fitted(regressor(activation, loss), X, y, preprocess)
+    onx = skl2onnx.to_onnx(model, X[:1])
+    (prediction,) = run(onx, X)
+    n_outputs = 2 if target == "multi-output" else 1
+    # (n_samples, 1) for one target, as skl2onnx gives scikit-learn's regressors.
+    assert prediction.shape == (len(X), n_outputs)
+    assert prediction.dtype == np.float32
+    expected = model.predict(X).reshape(len(X), n_outputs)
+    assert_allclose(prediction, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_absolute_error_regressor_converts(heart):
+    X, y, preprocess = heart_problem(heart, "single")
+    model = fitted(regressor(loss="absolute_error"), X, y, preprocess)
+    (prediction,) = run(skl2onnx.to_onnx(model, X[:1]), X)
+    assert_allclose(prediction[:, 0], model.predict(X), rtol=1e-5)
+
+
+def test_linear_regressor_on_a_column_target_keeps_its_column(heart):
+    X, y, preprocess = heart_problem(heart, "single")
+    model = fitted(regressor(), X, y.reshape(-1, 1), preprocess)
+    assert model.predict(X).shape == (len(X), 1)
+    (prediction,) = run(skl2onnx.to_onnx(model, X[:1]), X)
+    assert_allclose(prediction, model.predict(X), rtol=1e-5)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("zipmap", [True, "columns"])
+def test_zipmap_maps_classes_to_probabilities(heart, target, zipmap):
+    X, y, preprocess = heart_problem(heart, target)
+    model = fitted(classifier("tanh"), X, y, preprocess)
+    onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": zipmap})
+    labels, *probabilities = run(onx, X)
+    assert_array_equal(labels, model.predict(X))
+    classes = model.classes_
+    if zipmap is True:
+        (rows,) = probabilities
+        probabilities = [[row[label] for label in classes] for row in rows]
+    else:
+        assert len(probabilities) == len(classes)
+        probabilities = np.column_stack(probabilities)
+    assert_allclose(probabilities, model.predict_proba(X), atol=PROBABILITY_TOLERANCE)
+
+
+def test_float64_zipmap_is_refused_with_the_options_that_work():
+    X, y = numeric_problem("multiclass")
+    model = fitted(classifier("relu"), X, y)
+    with pytest.raises(ValueError, match="zipmap=False or zipmap='columns'"):
+        skl2onnx.to_onnx(model, X[:1])
+    onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": "columns"})
+    labels, *columns = run(onx, X)
+    assert_array_equal(labels, model.predict(X))
+    assert_allclose(np.column_stack(columns), model.predict_proba(X), rtol=1e-12)
+
+
+def test_output_class_labels_lists_the_classes(heart):
+    X, y, preprocess = heart_problem(heart, "multiclass")
+    model = fitted(classifier(), X, y, preprocess)
+    options = {"zipmap": False, "output_class_labels": True}
+    labels, probabilities, classes = run(
+        skl2onnx.to_onnx(model, X[:1], options=options), X
+    )
+    assert_array_equal(classes, model.classes_)
+    assert_array_equal(labels, model.predict(X))
+
+
+def test_unfitted_estimator_and_wrong_width_are_refused():
+    X, y = numeric_problem("single")
+    X32 = X.astype(np.float32)
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(regressor("relu"), X32[:1])
+    model = fitted(regressor("relu"), X, y)
+    with pytest.raises(ValueError, match="has 3 columns.*fitted on 4 features"):
+        skl2onnx.to_onnx(model, X32[:1, :3])
+
+
+def test_binary_probabilities_are_the_sigmoid_of_one_score(heart):
+    # skl2onnx's linear converter takes a softmax of the single score instead.
+    X, y, preprocess = heart_problem(heart, "binary")
+    model = fitted(classifier(), X, y, preprocess)
+    _, probabilities = run(skl2onnx.to_onnx(model, X[:1], options={"zipmap": False}), X)
+    scores = model.decision_function(X)
+    expected = 1 / (1 + np.exp(-scores))
+    assert_allclose(probabilities[:, 1], expected, atol=PROBABILITY_TOLERANCE)
+    assert np.ptp(probabilities[:, 1]) > 0.5
+
+
+def test_string_and_integer_labels_keep_their_type(heart):
+    X, y, preprocess = heart_problem(heart, "binary")
+    for labels in (np.where(y == 1, "disease", "healthy"), y + 10):
+        model = fitted(classifier(), X, labels, preprocess)
+        onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False})
+        predicted, _ = run(onx, X)
+        kind = np.asarray(labels).dtype.kind
+        assert isinstance(predicted[0], str) if kind == "U" else kind == "i"
+        assert_array_equal(predicted, model.predict(X))
+
+
+def test_nocl_outputs_class_indices(heart):
+    X, y, preprocess = heart_problem(heart, "multiclass")
+    model = fitted(classifier("relu"), X, y, preprocess)
+    onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False, "nocl": True})
+    labels, _ = run(onx, X)
+    assert_array_equal(labels, np.searchsorted(model.classes_, model.predict(X)))
+
+
+def test_float_labels_come_out_as_integers():
+    # scikit-learn takes float labels only when they are whole numbers.
+    X, y = numeric_problem("binary")
+    model = fitted(classifier(), X, y.astype(float))
+    X32 = X.astype(np.float32)
+    onx = skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False})
+    labels, _ = run(onx, X32)
+    assert labels.dtype == np.int64
+    assert_array_equal(labels, model.predict(X32))
+
+
+def numeric_problem(target, n_samples=120):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_samples, 4))
+    targets = {
+        "binary": (X[:, 0] + X[:, 1] > 0).astype(int),
+        "multiclass": np.digitize(X[:, 0] - X[:, 2], [-0.5, 0.5]),
+        "multilabel": (X[:, :3] > 0).astype(int),
+        "single": X @ [1.0, -2.0, 0.5, 0.0],
+        "multi-output": X[:, :2] * 3 + 1,
+        "poisson": rng.poisson(np.exp(0.5 * X[:, 0])),
+    }
+    return X, targets[target]
+
+
+@pytest.mark.parametrize(
+    "activation",
+    [None, *(case for case in ACTIVATION_CASES if case != "gelu")],
+    ids=case_id,
+)
+def test_float64_graph_matches_to_double_precision(activation):
+    cases = [
+        (classifier(activation), target)
+        for target in ("binary", "multiclass", "multilabel")
+    ] + [(regressor(activation), "multi-output")]
+    if activation is not None:
+        cases.append((regressor(activation, "poisson"), "poisson"))
+    for estimator, target in cases:
+        X, y = numeric_problem(target)
+        model = fitted(estimator, X, y, StandardScaler())
+        options = {type(estimator): {"zipmap": False}} if target in CLASSES else None
+        onx = skl2onnx.to_onnx(model, X[:1], options=options)
+        assert onx.graph.output[-1].type.tensor_type.elem_type == TensorProto.DOUBLE
+        outputs = run(onx, X)
+        if len(outputs) == 2:
+            labels, probabilities = outputs
+            assert_array_equal(labels, model.predict(X))
+            assert_allclose(
+                probabilities, model.predict_proba(X), rtol=1e-12, atol=1e-15
+            )
+        else:
+            expected = model.predict(X).reshape(outputs[0].shape)
+            assert_allclose(outputs[0], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_float64_gelu_names_the_missing_kernel():
+    X, y = numeric_problem("binary")
+    model = fitted(classifier("gelu"), X, y)
+    with pytest.raises(ValueError, match="'Erf'.*float32 only"):
+        skl2onnx.to_onnx(model, X[:1], options={"zipmap": False})
+    # The float32 graph converts.
+    check_classifier(
+        model,
+        X.astype(np.float32),
+        skl2onnx.to_onnx(model, X[:1].astype(np.float32), options={"zipmap": False}),
+    )
+
+
+def test_the_float32_only_operators_have_no_float64_kernel():
+    # The list that guards float64 graphs is what onnxruntime does.
+    def session(op_type, element_type):
+        graph = helper.make_graph(
+            [helper.make_node(op_type, ["x"], ["y"])],
+            "one_node",
+            [helper.make_tensor_value_info("x", element_type, [None, 2])],
+            [helper.make_tensor_value_info("y", element_type, [None, 2])],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+        model.ir_version = 9
+        return ort.InferenceSession(
+            model.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
+
+    for op_type in sorted(skneural.onnx.FLOAT32_ONLY_OPS):
+        session(op_type, TensorProto.FLOAT)
+        with pytest.raises(Exception, match="NOT_IMPLEMENTED"):
+            session(op_type, TensorProto.DOUBLE)
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_CASES, ids=case_id)
+def test_extreme_inputs_stay_finite_and_match(activation):
+    X, y = numeric_problem("single")
+    model = fitted(regressor(activation), X, y)
+    extreme = np.array([[1e4, -1e4, 3e4, -3e4], [-1e4, 1e4, -3e4, 3e4]])
+    (prediction,) = run(
+        skl2onnx.to_onnx(model, X[:1].astype(np.float32)), extreme.astype(np.float32)
+    )
+    assert np.isfinite(prediction).all()
+    assert_allclose(prediction[:, 0], model.predict(extreme), rtol=1e-4)
+
+
+def test_poisson_output_is_capped_not_infinite():
+    X, y = numeric_problem("poisson")
+    model = fitted(regressor("relu", "poisson"), X, y)
+    extreme = np.full((1, 4), 1e30, np.float32)
+    (prediction,) = run(skl2onnx.to_onnx(model, X[:1].astype(np.float32)), extreme)
+    assert np.isfinite(prediction).all()
+
+
+class SquarePlus(Activation):
+    """``(z + sqrt(z^2 + 4)) / 2``, a smooth ReLU with no ONNX graph built in."""
+
+    def forward(self, z, out):
+        root = np.sqrt(z * z + 4)
+        return np.multiply(z + root, 0.5, out=out)
+
+    def multiply_derivative(self, delta, z, a, scratch=None):
+        # f' = f / sqrt(z^2 + 4), written from the output: sqrt(z^2 + 4) = 2a - z
+        # and z = a - 1 / a.
+        delta *= a * a / (a * a + 1)
+        return delta
+
+
+@pytest.fixture
+def squareplus():
+    """Register SquarePlus under a name for one test, and unregister it after."""
+    register_activation("onnx_test_squareplus", SquarePlus)
+    yield "onnx_test_squareplus"
+    ACTIVATIONS.pop("onnx_test_squareplus")
+
+
+def emit_squareplus(graph, activation, z):
+    root = graph.node(
+        "Sqrt", graph.node("Add", graph.node("Mul", z, z), graph.constant(4.0))
+    )
+    return graph.node("Mul", graph.node("Add", z, root), graph.constant(0.5))
+
+
+def test_custom_activation_without_a_graph_is_named(heart, monkeypatch, squareplus):
+    monkeypatch.delitem(skneural.onnx.ACTIVATION_EMITTERS, SquarePlus, raising=False)
+    X, y, preprocess = heart_problem(heart, "binary")
+    model = fitted(classifier(squareplus), X, y, preprocess)
+    with pytest.raises(ValueError, match=r"SquarePlus\(\) has no ONNX graph"):
+        skl2onnx.to_onnx(model, X[:1])
+
+
+def test_custom_activation_converts_once_its_emitter_is_registered(
+    heart, monkeypatch, squareplus
+):
+    monkeypatch.setattr(
+        skneural.onnx, "ACTIVATION_EMITTERS", dict(skneural.onnx.ACTIVATION_EMITTERS)
+    )
+    skneural.onnx.register_activation_emitter(SquarePlus, emit_squareplus)
+    X, y, preprocess = heart_problem(heart, "multiclass")
+    model = fitted(classifier(squareplus), X, y, preprocess)
+    onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False})
+    check_classifier(model, X, onx)
+
+
+def test_a_subclass_does_not_borrow_its_parents_graph():
+    class ShiftedReLU(type(ACTIVATIONS.create("relu"))):
+        def forward(self, z, out):
+            return np.maximum(z - 1, 0, out=out)
+
+    X, y = numeric_problem("binary")
+    model = fitted(classifier(ShiftedReLU()), X, y)
+    with pytest.raises(ValueError, match="ShiftedReLU.*has no ONNX graph"):
+        skl2onnx.to_onnx(model, X[:1].astype(np.float32))
+
+
+def test_emitter_registration_checks_its_arguments():
+    with pytest.raises(TypeError, match="subclass of Activation"):
+        skneural.onnx.register_activation_emitter("relu", emit_squareplus)
+    with pytest.raises(TypeError, match="callable"):
+        skneural.onnx.register_activation_emitter(SquarePlus, None)
+    with pytest.raises(TypeError, match="subclass of Layer"):
+        skneural.onnx.register_layer_emitter(SquarePlus, emit_squareplus)
+
+
+def test_a_layer_without_a_graph_is_named_and_the_layer_hook_converts(monkeypatch):
+    X, y = numeric_problem("multiclass")
+    model = fitted(classifier("relu", hidden_layer_sizes=(FeatureScale(), 6)), X, y)
+    with pytest.raises(ValueError, match=r"FeatureScale\(.*\) has no ONNX graph"):
+        skl2onnx.to_onnx(model, X[:1].astype(np.float32))
+
+    def emit_feature_scale(graph, layer, params, x, n_inputs):
+        return graph.node("Mul", x, graph.constant(params[0]))
+
+    monkeypatch.setattr(
+        skneural.onnx, "LAYER_EMITTERS", dict(skneural.onnx.LAYER_EMITTERS)
+    )
+    skneural.onnx.register_layer_emitter(FeatureScale, emit_feature_scale)
+    X32 = X.astype(np.float32)
+    onx = skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False})
+    check_classifier(model, X32, onx)
+
+
+def test_dropout_and_activation_layers_and_ntk_dense_layers_convert():
+    from skneural.engine.layers import ActivationLayer, Dense
+
+    X, y = numeric_problem("multiclass")
+    hidden = (Dense(7, "tanh", parametrization="ntk"), 5, ActivationLayer("silu"))
+    model = fitted(classifier("relu", hidden, "adam", dropout=[0.0, 0.3, 0.0]), X, y)
+    X32 = X.astype(np.float32)
+    check_classifier(
+        model, X32, skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False})
+    )
