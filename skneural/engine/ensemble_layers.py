@@ -63,7 +63,11 @@ def opened_members(hidden_layers):
         The first :class:`EnsembleInput`'s ``n_members``; None without one.
     """
     return next(
-        (entry.n_members for entry in hidden_layers if isinstance(entry, EnsembleInput)),
+        (
+            entry.n_members
+            for entry in hidden_layers
+            if isinstance(entry, EnsembleInput)
+        ),
         None,
     )
 

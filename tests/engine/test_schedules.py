@@ -7,8 +7,8 @@ import pytest
 from skneural.engine import schedules
 from skneural.engine.schedules import (
     Constant,
-    CosLog,
     Cosine,
+    CosLog,
     Exponential,
     InvScaling,
     Schedule,

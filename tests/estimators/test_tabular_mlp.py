@@ -21,7 +21,7 @@ from skneural.engine.tabular_layers import (
 pd = pytest.importorskip("pandas")
 
 # Small and quick: the behaviour under test does not depend on the size.
-FAST = dict(hidden_layer_sizes=(16, 16), max_iter=15, random_state=0)
+FAST = dict(hidden_layer_sizes=(16, 16), max_iter=30, random_state=0)
 
 
 def mixed_frame(n_samples=120, seed=0):
