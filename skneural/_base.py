@@ -54,6 +54,7 @@ from .engine import (
     train_minibatch,
 )
 from .engine.activations import ACTIVATIONS
+from .engine.ensemble_layers import opened_members
 from .engine.losses import LOSSES, get_loss
 from .engine.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .engine.schedules import (
@@ -367,7 +368,7 @@ class BaseGradientDescent(
         """Return the parameters a first fit starts from."""
         params = network.initialize(rng, self._initial_weights(), X.dtype)
         if self._starts_at_target_mean:
-            network.intercepts(params)[-1][...] = best_constant_output(
+            network.output_intercepts(params)[...] = best_constant_output(
                 network.out_activation, Y, sample_weight
             )
         return params
@@ -554,6 +555,7 @@ class BaseGradientDescent(
             self._loss_name(),
             dropout=self._dropout(),
             output_intercept=self._output_intercept(),
+            n_members=opened_members(self._hidden_layer_sizes()),
         )
         if first_pass:
             params = self._initial_params(network, rng, X, Y, sample_weight)

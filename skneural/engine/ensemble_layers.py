@@ -39,10 +39,37 @@ import numpy as np
 from .layers import Layer, ParameterGroup, _column_sums_into
 from .tabular_layers import _check_positive_integer, _view_as
 
-__all__ = ["EnsembleDense", "EnsembleInput"]
+__all__ = ["EnsembleDense", "EnsembleInput", "opened_members"]
 
 _SCALING_INITS = ("random-signs", "normal")
 _SHARINGS = ("adapters", "shared", "none")
+
+
+def opened_members(hidden_layers):
+    """Return the members an :class:`EnsembleInput` among ``hidden_layers`` opens.
+
+    A network whose hidden layers open an ensemble ends in one head per
+    member (``Network(..., n_members=k)``); the estimators build their
+    network with what this returns.
+
+    Parameters
+    ----------
+    hidden_layers : sequence of int or Layer
+        The hidden entries of a network.
+
+    Returns
+    -------
+    n_members : int or None
+        The first :class:`EnsembleInput`'s ``n_members``; None without one.
+    """
+    return next(
+        (
+            entry.n_members
+            for entry in hidden_layers
+            if isinstance(entry, EnsembleInput)
+        ),
+        None,
+    )
 
 
 class EnsembleInput(Layer):

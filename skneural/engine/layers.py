@@ -49,6 +49,7 @@ from .value import ValueObject
 __all__ = [
     "ActivationLayer",
     "Dense",
+    "Dropout",
     "Layer",
     "Noise",
     "ParameterGroup",
@@ -622,6 +623,58 @@ class ActivationLayer(Layer):
         else:
             self.activation.multiply_derivative(delta, z, a, scratch=scratch)
         np.copyto(delta_in, delta)
+
+
+class Dropout(Layer):
+    """Inverted dropout on its own: units zeroed at random in training passes.
+
+    Kept units are scaled by ``1 / (1 - rate)``, so a deterministic pass (a
+    prediction) is the identity. :class:`Dense` fuses the same dropout after
+    its activation; this layer puts it after any other layer, such as a
+    parametric activation or an ensemble's dense layer.
+
+    Parameters
+    ----------
+    rate : float
+        Probability of dropping a unit, in [0, 1); 0 makes the layer the
+        identity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skneural.engine.layers import Dropout
+    >>> Dropout(0.5).predict((), np.array([[1.0, 2.0]]))
+    array([[1., 2.]])
+    """
+
+    def __init__(self, rate):
+        self.rate = _check_dropout(rate)
+
+    @property
+    def uses_noise(self):  # noqa: D102
+        return bool(self.rate)
+
+    def buffer_widths(self, n_inputs):  # noqa: D102
+        return {"mask": n_inputs} if self.rate else {}
+
+    def forward(self, params, X, buffers, noise):  # noqa: D102
+        output = buffers["output"]
+        if noise is None or not self.rate:
+            np.copyto(output, X)
+            return output
+        mask = noise.dropout_mask(self.rate, buffers["mask"])
+        return np.multiply(X, mask, out=output)
+
+    def backward(self, params, X, delta, grads, delta_in, buffers, noise):  # noqa: D102
+        if delta_in is None:
+            return
+        if noise is None or not self.rate:
+            np.copyto(delta_in, delta)
+        else:
+            np.multiply(delta, buffers["mask"], out=delta_in)
+
+    def predict(self, params, X):  # noqa: D102
+        return X
 
 
 def _takes_scratch(activation):

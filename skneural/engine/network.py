@@ -403,6 +403,34 @@ class Network:
             if dense
         ]
 
+    def output_intercepts(self, params):
+        """Return the output layer's intercepts, as a view into ``params``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        intercepts : ndarray of shape (n_outputs,) or (n_members, n_outputs)
+            One row per member for an ensemble. Writing to it sets where
+            training starts (e.g. at the target's best constant).
+
+        Raises
+        ------
+        ValueError
+            If the output layer has no intercepts (``output_intercept=False``).
+        """
+        if not self.output_intercept:
+            raise ValueError("The output layer has no intercepts.")
+        groups, views = self._groups[-1], self._views(params)[-1]
+        return next(
+            view
+            for group, view in zip(groups, views, strict=True)
+            if group.name == "intercept"
+        )
+
     def layer_params(self, params):
         """Return the parameters of every layer that is not dense, as views.
 

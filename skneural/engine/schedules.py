@@ -19,6 +19,7 @@ from .value import ValueObject
 
 __all__ = [
     "Constant",
+    "CosLog",
     "Cosine",
     "Exponential",
     "InvScaling",
@@ -204,6 +205,57 @@ class Cosine(Schedule):
         span = self._required("learning_rate_init") - self.min_learning_rate
         return self.min_learning_rate + span * 0.5 * (
             1.0 + math.cos(math.pi * progress)
+        )
+
+
+class CosLog(Schedule):
+    """Multi-cycle schedule: cosine cycles equally long in log-time (RealMLP's).
+
+    With ``t = (epoch + 1/2) / n_epochs`` (each epoch at its midpoint, so the
+    first epoch does not get a rate of 0) and ``c = n_cycles``::
+
+        lr = init * (1 - cos(2 pi log2(1 + (2**c - 1) t))) / 2
+
+    The rate rises from 0 to ``init`` and back to 0 ``c`` times, each cycle
+    twice as long as the one before; the short early cycles act as
+    warm-ups and restarts, the last and longest one anneals. RealMLP-TD
+    (Holzmüller et al., 2024) uses 4 cycles (``coslog4``), per step.
+
+    Parameters
+    ----------
+    learning_rate_init : float, default=None
+        Peak learning rate; None leaves it to the estimator.
+    n_epochs : int, default=None
+        Length of the schedule; None leaves it to the estimator
+        (``max_iter - warmup_epochs``). After it the rate is 0.
+    n_cycles : int, default=4
+        Number of cycles.
+
+    Examples
+    --------
+    >>> from skneural.engine.schedules import CosLog
+    >>> schedule = CosLog(1.0, n_epochs=8, n_cycles=2)
+    >>> [round(schedule(epoch), 2) for epoch in range(8)]
+    [0.49, 0.81, 0.02, 0.37, 0.95, 0.88, 0.4, 0.05]
+    """
+
+    def __init__(self, learning_rate_init=None, n_epochs=None, n_cycles=4):
+        self.learning_rate_init = _optional(float, learning_rate_init)
+        self.n_epochs = _optional(int, n_epochs)
+        if not isinstance(n_cycles, int) or n_cycles < 1:
+            raise ValueError(f"n_cycles must be a positive integer, got {n_cycles!r}.")
+        self.n_cycles = n_cycles
+
+    def __call__(self, epoch):  # noqa: D102
+        n_epochs = self._required("n_epochs")
+        if epoch >= n_epochs:
+            return 0.0
+        progress = (epoch + 0.5) / n_epochs
+        phase = math.log2(1.0 + (2**self.n_cycles - 1) * progress)
+        return (
+            self._required("learning_rate_init")
+            * 0.5
+            * (1.0 - math.cos(2.0 * math.pi * phase))
         )
 
 

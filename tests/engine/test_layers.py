@@ -27,6 +27,7 @@ from skneural.engine.initializers import GlorotUniform
 from skneural.engine.layers import (
     ActivationLayer,
     Dense,
+    Dropout,
     Layer,
     Noise,
     ParameterGroup,
@@ -57,6 +58,8 @@ LAYERS = [
     ActivationLayer("tanh"),
     ActivationLayer("gelu"),
     ActivationLayer("elu"),
+    Dropout(0.4),
+    Dropout(0.0),
     FeatureScale(),
     PeriodicEmbedding(n_frequencies=4, embedding_width=2),
     PeriodicEmbedding(n_frequencies=3, embedding_width=2, columns=[0, 2]),

@@ -62,3 +62,33 @@ def test_an_mlp_fits_predicts_pickles_and_clones_with_the_layers(hidden):
     assert np.isfinite(
         np.concatenate([v.ravel() for v in model.layer_params_[0].values()])
     ).all()
+
+
+def test_an_ensemble_body_ends_in_one_head_per_member_started_at_the_target_mean():
+    from skneural import MLPRegressor
+    from skneural.engine.layers import ActivationLayer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.column_stack([X[:, 0] + 5.0, -3.0 + 0 * X[:, 1]])
+    body = (EnsembleInput(3), EnsembleDense(8, 3, sharing="shared"))
+    reg = MLPRegressor(
+        hidden_layer_sizes=(*body, ActivationLayer("relu")), learning_rate_init=1e-12
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.set_params(max_iter=1).fit(X, y)
+    heads = reg.layer_params_[-1]
+    # Every member's head starts at the best constant: the target's mean.
+    assert heads["intercept"].shape == (3, 2)
+    # (one Adam step of 1e-12 away from it).
+    np.testing.assert_allclose(
+        heads["intercept"], np.tile(y.mean(axis=0), (3, 1)), atol=1e-9
+    )
+    assert reg.coefs_ == [] and reg.intercepts_ == []
+    network = reg._network
+    params = network.pack(
+        [], [], dtype=np.float64, layer_params=reg._fitted_layer_params()
+    )
+    members = network.predict_member_raw(params, X)
+    np.testing.assert_allclose(reg.predict(X), members.mean(axis=1), rtol=1e-12)

@@ -21,7 +21,7 @@ from skneural.engine.tabular_layers import (
 pd = pytest.importorskip("pandas")
 
 # Small and quick: the behaviour under test does not depend on the size.
-FAST = dict(hidden_layer_sizes=(16, 16), max_iter=15, random_state=0)
+FAST = dict(hidden_layer_sizes=(16, 16), max_iter=30, random_state=0)
 
 
 def mixed_frame(n_samples=120, seed=0):
@@ -322,3 +322,36 @@ def test_bad_embedding_parameters_are_refused_by_name(params):
     (name,) = params
     with pytest.raises(ValueError, match=name):
         TabularMLPClassifier(**FAST, **params).fit(X, y)
+
+
+def test_an_ensemble_averages_its_members_probabilities():
+    from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
+    from skneural.engine.layers import Dropout
+
+    X, signal = mixed_frame()
+    y = np.where(signal > 0.3, "yes", "no")
+    clf = TabularMLPClassifier(n_ensemble=3, **FAST).fit(X, y)
+    layers = clf.mlp_.hidden_layer_sizes
+    assert sum(isinstance(layer, EnsembleInput) for layer in layers) == 1
+    assert [layer.units for layer in layers if isinstance(layer, EnsembleDense)] == [
+        16,
+        16,
+    ]
+    assert sum(isinstance(layer, Dropout) for layer in layers) == 2
+    network = clf.mlp_._network
+    assert network.n_members == 3
+    params = network.pack([], [], dtype=np.float64, layer_params=clf.mlp_.layer_params_)
+    dense = clf._preprocess(X)
+    # Binary: one logit per member; the sigmoid of each, then their mean.
+    logits = network.predict_member_raw(params, dense)[:, :, 0]
+    member_proba = 1.0 / (1.0 + np.exp(-logits))
+    assert_allclose(clf.predict_proba(X)[:, 1], member_proba.mean(axis=1), rtol=1e-10)
+    # The members differ: they start from different random signs.
+    assert np.ptp(member_proba, axis=1).max() > 1e-3
+
+
+def test_without_an_ensemble_the_network_is_one_member():
+    X, signal = mixed_frame()
+    clf = TabularMLPClassifier(**FAST).fit(X, signal > 0.3)
+    assert clf.mlp_._network.n_members is None
+    assert len(clf.mlp_.coefs_) == 3  # two hidden dense layers and the output
