@@ -15,8 +15,8 @@ cross-validated on the same ten stratified folds and scored by accuracy,
 ROC AUC and log-loss; the out-of-fold probabilities show how well each is
 calibrated.
 
-The tabular MLP trains its defaults' full schedule on every fold, which
-makes this the slowest example of the gallery. Setting
+The tabular MLP trains the full schedule of its defaults on every fold,
+which takes most of this example's time. Setting
 ``SKNEURAL_EXAMPLES_QUICK=1`` uses three folds instead of ten.
 """
 
