@@ -352,8 +352,14 @@ def shifted_error_ratio(result, reference):
     return (result.error + ERROR_SHIFT) / (reference.error + ERROR_SHIFT)
 
 
-def task_table(task, results):
-    """Markdown table of every model on one data set."""
+def task_table(task, results, names=None):
+    """Markdown table of every model on one data set.
+
+    ``results`` maps a row key to its ``Result``; ``names`` maps the keys to
+    the row names (default: the names of ``MODELS``). The reference is the
+    result keyed ``REFERENCE``.
+    """
+    names = _model_names() if names is None else names
     reference = results.get(REFERENCE)
     if task.is_classification:
         header = (
@@ -365,7 +371,7 @@ def task_table(task, results):
         columns = ("r2", "rmse")
     lines = [header, "|---" + "|---:" * (header.count("|") - 2) + "|"]
     for key, result in results.items():
-        name = MODELS[key].name
+        name = names[key]
         if result.failure:
             lines.append(f"| {name} | {result.failure} |")
             continue
@@ -386,6 +392,26 @@ def _geometric_mean(values):
     return float(np.exp(np.mean(np.log(values)))) if values else float("nan")
 
 
+def ratios_to_reference(all_results, key):
+    """The per-set ratios of row ``key`` to the reference, over ``all_results``.
+
+    Returns three lists: shifted error ratios and fit-time ratios of every set
+    where both ran, log-loss ratios of the classification sets among them.
+    """
+    errors, log_losses, times = [], [], []
+    for results in all_results.values():
+        result, reference = results.get(key), results.get(REFERENCE)
+        if result is None or result.failure or reference is None:
+            continue
+        if reference.failure:
+            continue
+        errors.append(shifted_error_ratio(result, reference))
+        times.append(result.fit_seconds / reference.fit_seconds)
+        if result.classification:
+            log_losses.append(result.scores["log_loss"] / reference.scores["log_loss"])
+    return errors, log_losses, times
+
+
 def aggregate_table(all_results):
     """The issue's table: geometric means of ratios to HGB over the sets."""
     lines = [
@@ -394,19 +420,7 @@ def aggregate_table(all_results):
     ]
     rows = []
     for key in MODELS:
-        errors, log_losses, times = [], [], []
-        for results in all_results.values():
-            result, reference = results.get(key), results.get(REFERENCE)
-            if result is None or result.failure or reference is None:
-                continue
-            if reference.failure:
-                continue
-            errors.append(shifted_error_ratio(result, reference))
-            times.append(result.fit_seconds / reference.fit_seconds)
-            if result.classification:
-                log_losses.append(
-                    result.scores["log_loss"] / reference.scores["log_loss"]
-                )
+        errors, log_losses, times = ratios_to_reference(all_results, key)
         if errors:
             rows.append(
                 (
@@ -426,16 +440,21 @@ def aggregate_table(all_results):
     return "\n".join(lines)
 
 
-def notes(all_results):
-    """Skips, failures and warnings, one line each."""
+def _model_names():
+    return {key: model.name for key, model in MODELS.items()}
+
+
+def notes(all_results, names=None):
+    """Skips, failures and warnings, one line each (``names`` as in ``task_table``)."""
+    names = _model_names() if names is None else names
     lines = []
     for results in all_results.values():
         for key, result in results.items():
             if result.failure:
-                lines.append(f"  {result.task}, {MODELS[key].name}: {result.failure}")
+                lines.append(f"  {result.task}, {names[key]}: {result.failure}")
             elif result.warnings:
                 counts = ", ".join(f"{n} {w}" for w, n in result.warnings.items())
-                lines.append(f"  {result.task}, {MODELS[key].name}: {counts}")
+                lines.append(f"  {result.task}, {names[key]}: {counts}")
     return lines
 
 
@@ -460,19 +479,13 @@ def machine_lines():
 
 
 # ------------------------------------------------------------------ main
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_data_arguments(parser):
+    """Add ``--suite``, ``--datasets``, ``--seed`` and ``--max-rows`` to ``parser``."""
     parser.add_argument(
         "--suite",
         choices=("public", "dev", "both"),
         default="public",
         help="which suite to run (default: public)",
-    )
-    parser.add_argument(
-        "--models",
-        default=",".join(MODELS),
-        help=f"comma-separated subset of {','.join(MODELS)} (default: all); "
-        "hgb, the reference of every ratio, is always run",
     )
     parser.add_argument(
         "--datasets",
@@ -493,13 +506,10 @@ def parse_args(argv):
         default=5_000,
         help="larger sets are sampled down to this many rows (default: 5000)",
     )
-    args = parser.parse_args(argv)
-    args.models = [key.strip() for key in args.models.split(",") if key.strip()]
-    unknown = sorted(set(args.models) - set(MODELS))
-    if unknown:
-        parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
-    if REFERENCE not in args.models:
-        args.models.insert(0, REFERENCE)
+
+
+def check_data_arguments(parser, args):
+    """Check the arguments of ``add_data_arguments``; set ``args.suites``."""
     args.suites = ["public", "dev"] if args.suite == "both" else [args.suite]
     available = [spec.name for suite in args.suites for spec in SUITES[suite]]
     if args.datasets is not None:
@@ -512,19 +522,44 @@ def parse_args(argv):
             )
     if args.max_rows < 1:
         parser.error(f"--max-rows must be >= 1, got {args.max_rows}")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_data_arguments(parser)
+    parser.add_argument(
+        "--models",
+        default=",".join(MODELS),
+        help=f"comma-separated subset of {','.join(MODELS)} (default: all); "
+        "hgb, the reference of every ratio, is always run",
+    )
+    args = parser.parse_args(argv)
+    check_data_arguments(parser, args)
+    args.models = [key.strip() for key in args.models.split(",") if key.strip()]
+    unknown = sorted(set(args.models) - set(MODELS))
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
+    if REFERENCE not in args.models:
+        args.models.insert(0, REFERENCE)
     return args
 
 
-def run_suite(suite, args):
+def suite_tasks(suite, args):
+    """The prepared sets of ``suite`` that ``args.datasets`` selects."""
     loader = {"public": public_suite, "dev": dev_suite}[suite]
     names = [spec.name for spec in SUITES[suite]]
     if args.datasets is not None:
         names = [name for name in names if name in args.datasets]
-    if not names:
+    return loader(names, max_rows=args.max_rows) if names else []
+
+
+def run_suite(suite, args):
+    tasks = suite_tasks(suite, args)
+    if not tasks:
         return
     print(f"\n## {suite} suite\n", flush=True)
     all_results = {}
-    for task in loader(names, max_rows=args.max_rows):
+    for task in tasks:
         folds = cv_folds(task)
         print(f"### {task.describe()}, {len(folds)} folds\n", flush=True)
         results = {}
@@ -547,27 +582,37 @@ def run_suite(suite, args):
     print(flush=True)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    skipped = {key: MODELS[key].missing() for key in args.models}
-    args.models = [key for key in args.models if not skipped[key]]
+def start_run(seed):
+    """One BLAS/OpenMP/torch thread; print the machine, the seed, the load."""
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
     threadpool_limits(1)
     for line in machine_lines():
         print(line)
-    for key, reason in skipped.items():
-        if reason:
-            print(f"note: {MODELS[key].name} skipped: {reason}")
-    print(f"model seed: {args.seed}")
+    print(f"model seed: {seed}")
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
-    start = time.perf_counter()
-    for suite in args.suites:
-        run_suite(suite, args)
+    return time.perf_counter()
+
+
+def end_run(start):
+    """Print the load average at the end and the run's duration."""
     print(
         f"load average at end: {os.getloadavg()[0]:.2f}; "
         f"{time.perf_counter() - start:.0f} s in all"
     )
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    skipped = {key: MODELS[key].missing() for key in args.models}
+    args.models = [key for key in args.models if not skipped[key]]
+    start = start_run(args.seed)
+    for key, reason in skipped.items():
+        if reason:
+            print(f"note: {MODELS[key].name} skipped: {reason}")
+    for suite in args.suites:
+        run_suite(suite, args)
+    end_run(start)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ LESSONS = (
     "plot_batch_vs_minibatch_vs_stochastic.py",
     "plot_weight_initialization.py",
     "plot_heart_disease_pipeline.py",
+    "plot_tabular_heart.py",
 )
 
 
