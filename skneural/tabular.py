@@ -35,7 +35,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import store_init_arguments
+from ._base import DocumentationLinkMixin, store_init_arguments
 from ._compat import (
     Interval,
     StrOptions,
@@ -60,7 +60,7 @@ from .neural_network import MLPRegressor, MLPSoftmaxClassifier
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
 
 
-class _BaseTabularMLP(BaseEstimator):
+class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
     """Shared parameters and fit of the tabular MLPs; not for direct use."""
 
     _parameter_constraints: dict = {

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from skneural._base import DOCUMENTATION_URL
-from skneural.utils import gradient_descent_estimators
+from skneural.utils import all_estimators
 
-ESTIMATORS = [cls for _, cls in gradient_descent_estimators()]
+ESTIMATORS = [cls for _, cls in all_estimators()]
 API_PAGE = Path(__file__).parents[1] / "docs" / "api.rst"
 
 
