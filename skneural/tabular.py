@@ -35,7 +35,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import DocumentationLinkMixin, store_init_arguments
+from ._base import (
+    _STATE_VERSION,
+    _STATE_VERSION_KEY,
+    DocumentationLinkMixin,
+    store_init_arguments,
+)
 from ._compat import (
     Interval,
     StrOptions,
@@ -249,6 +254,61 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
 
     def _scaled(self, y):
         return y
+
+    # ----------------------------------------------------------- persistence
+    # The inner MLP's engine objects (its layers, AdamW, the schedule) follow
+    # from this estimator's parameters and the fitted preprocessing, so they
+    # are not stored: the state holds plain data only, and skops loads it
+    # trusting this class alone. Pickle stores the same state.
+    _ENGINE_PARAMETERS = ("hidden_layer_sizes", "solver", "learning_rate")
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state[_STATE_VERSION_KEY] = _STATE_VERSION
+        if "preprocessor_" in state:
+            state["preprocessor_"] = state["preprocessor_"].__getstate__()
+        if "mlp_" in state:
+            inner = dict(state["mlp_"].__getstate__())
+            for name in self._ENGINE_PARAMETERS:
+                del inner[name]
+            network = dict(inner["_network"])
+            sizes = network.pop("layer_sizes")
+            network["input_and_output_sizes"] = (sizes[0], sizes[-1])
+            inner["_network"] = network
+            state["mlp_"] = inner
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        version = state.pop(_STATE_VERSION_KEY, 0)
+        if version > _STATE_VERSION:
+            raise ValueError(
+                f"This {type(self).__name__} was saved in the state format "
+                f"{version} of a newer skneural; this one reads formats up to "
+                f"{_STATE_VERSION}. Upgrade skneural to load it."
+            )
+        if version == 0:
+            # Format 0, before the format had a number, held the objects.
+            super().__setstate__(state)
+            return
+        preprocessor, inner = state.pop("preprocessor_", None), state.pop("mlp_", None)
+        super().__setstate__(state)
+        if preprocessor is None:
+            return
+        self.preprocessor_ = TabularPreprocessor.__new__(TabularPreprocessor)
+        self.preprocessor_.__setstate__(preprocessor)
+        if inner is None:
+            return
+        template = self._inner_estimator(len(self.preprocessor_.numeric_features_))
+        inner = dict(inner)
+        for name in self._ENGINE_PARAMETERS:
+            inner[name] = getattr(template, name)
+        network = dict(inner["_network"])
+        first, last = network.pop("input_and_output_sizes")
+        network["layer_sizes"] = (first, *template.hidden_layer_sizes, last)
+        inner["_network"] = network
+        self.mlp_ = self._inner_class.__new__(self._inner_class)
+        self.mlp_.__setstate__(inner)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

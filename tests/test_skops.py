@@ -327,3 +327,54 @@ def test_the_recipe_in_the_deploying_guide_runs():
     output = []
     runner.run(test, out=output.append)
     assert runner.failures == 0, "".join(output)
+
+
+@pytest.mark.parametrize(
+    "cls, params",
+    [
+        ("TabularMLPClassifier", {}),
+        ("TabularMLPClassifier", {"n_ensemble": 2, "max_one_hot_cardinality": 2}),
+        ("TabularMLPRegressor", {}),
+    ],
+)
+def test_tabular_mlps_load_trusting_their_own_class_only(cls, params):
+    pd = pytest.importorskip("pandas")
+    import skneural
+    from skneural.datasets import load_heart_disease
+
+    cls = getattr(skneural, cls)
+    X, y = load_heart_disease(return_X_y=True, as_frame=True)
+    if not is_classifier(cls()):
+        y = X.pop("MaxHR").to_numpy(dtype=float)
+    estimator = cls(max_iter=3, random_state=0, **params).fit(X, y)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(estimator))
+    assert untrusted == [qualified_name(cls)]
+    X_new = X.iloc[::3].copy()
+    X_new.iloc[0] = pd.NA  # missing everywhere, still a valid row
+    for copy in (
+        round_trip(estimator, untrusted),
+        pickle.loads(pickle.dumps(estimator)),
+    ):
+        assert_array_equal(copy.predict(X_new), estimator.predict(X_new))
+        if is_classifier(estimator):
+            assert_array_equal(
+                copy.predict_proba(X_new), estimator.predict_proba(X_new)
+            )
+        assert copy.get_params() == estimator.get_params()
+        assert copy.mlp_.get_params() == estimator.mlp_.get_params()
+
+
+def test_a_tabular_state_saved_before_the_format_had_a_version_still_loads():
+    pytest.importorskip("pandas")
+    from skneural import TabularMLPClassifier
+    from skneural.datasets import load_heart_disease
+
+    X, y = load_heart_disease(return_X_y=True, as_frame=True)
+    estimator = TabularMLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    old = TabularMLPClassifier.__new__(TabularMLPClassifier)
+    old.__setstate__(dict(vars(estimator)))
+    assert old.mlp_ is estimator.mlp_
+    assert_array_equal(old.predict_proba(X), estimator.predict_proba(X))
+    newer = {**estimator.__getstate__(), "_skneural_state_version": 2}
+    with pytest.raises(ValueError, match="format 2 of a newer skneural"):
+        TabularMLPClassifier.__new__(TabularMLPClassifier).__setstate__(newer)
