@@ -107,6 +107,38 @@ _SCHEDULES = {
 _STATE_VERSION = 1
 _STATE_VERSION_KEY = "_skneural_state_version"
 
+
+def pop_state_version(state, estimator):
+    """Remove the format number from a stored ``state`` and return it.
+
+    Parameters
+    ----------
+    state : dict
+        What ``__getstate__`` stored; the number's key is removed.
+    estimator : object
+        The estimator being loaded, named in the error.
+
+    Returns
+    -------
+    version : int
+        The format number, 0 for a state stored before formats had one.
+
+    Raises
+    ------
+    ValueError
+        If a newer skneural stored the state, in a format this one does
+        not know.
+    """
+    version = state.pop(_STATE_VERSION_KEY, 0)
+    if version > _STATE_VERSION:
+        raise ValueError(
+            f"This {type(estimator).__name__} was saved in the state format "
+            f"{version} of a newer skneural; this one reads formats up to "
+            f"{_STATE_VERSION}. Upgrade skneural to load it."
+        )
+    return version
+
+
 # Parameters whose strings are keys of an engine registry that users extend;
 # an estimator's constraints list the built-in keys it takes.
 _REGISTRIES = {"activation": ACTIVATIONS, "loss": LOSSES}
@@ -281,13 +313,7 @@ class BaseGradientDescent(
 
     def __setstate__(self, state):
         state = dict(state)
-        version = state.pop(_STATE_VERSION_KEY, 0)
-        if version > _STATE_VERSION:
-            raise ValueError(
-                f"This {type(self).__name__} was saved in the state format "
-                f"{version} of a newer skneural; this one reads formats up to "
-                f"{_STATE_VERSION}. Upgrade skneural to load it."
-            )
+        version = pop_state_version(state, self)
         # Registered first: the network's arguments may name the classes.
         for parameter, (name, cls) in state.pop("_registered_classes", {}).items():
             _REGISTRIES[parameter].register(name, cls)

@@ -39,6 +39,7 @@ from ._base import (
     _STATE_VERSION,
     _STATE_VERSION_KEY,
     DocumentationLinkMixin,
+    pop_state_version,
     store_init_arguments,
 )
 from ._compat import (
@@ -280,13 +281,7 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
 
     def __setstate__(self, state):
         state = dict(state)
-        version = state.pop(_STATE_VERSION_KEY, 0)
-        if version > _STATE_VERSION:
-            raise ValueError(
-                f"This {type(self).__name__} was saved in the state format "
-                f"{version} of a newer skneural; this one reads formats up to "
-                f"{_STATE_VERSION}. Upgrade skneural to load it."
-            )
+        version = pop_state_version(state, self)
         if version == 0:
             # Format 0, before the format had a number, held the objects.
             super().__setstate__(state)
