@@ -116,23 +116,21 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
         members = self.n_ensemble
         if members:
             layers.append(EnsembleInput(members))
-        for units in self.hidden_layer_sizes:
-            if members:
-                layers.append(EnsembleDense(int(units), members, sharing="shared"))
-            elif self.parametric_activation:
-                layers.append(Dense(int(units), None, 0.0, True, self.parametrization))
-            else:
-                # Dense fuses its activation and, after it, the dropout.
+        # Without members or a parametric activation, Dense fuses its
+        # activation and, after it, the dropout; otherwise they are layers.
+        fused = not members and not self.parametric_activation
+        for units in map(int, self.hidden_layer_sizes):
+            if fused:
                 layers.append(
                     Dense(
-                        int(units),
-                        self.activation,
-                        self.dropout,
-                        True,
-                        self.parametrization,
+                        units, self.activation, self.dropout, True, self.parametrization
                     )
                 )
                 continue
+            if members:
+                layers.append(EnsembleDense(units, members, sharing="shared"))
+            else:
+                layers.append(Dense(units, None, 0.0, True, self.parametrization))
             if self.parametric_activation:
                 layers.append(ParametricActivation(self.activation))
             else:
