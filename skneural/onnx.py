@@ -97,7 +97,14 @@ from .engine.activations import (
     Softplus,
     Tanh,
 )
-from .engine.layers import ActivationLayer, Dense, Layer
+from .engine.ensemble_layers import EnsembleDense, EnsembleInput
+from .engine.layers import ActivationLayer, Dense, Dropout, Layer
+from .engine.tabular_layers import (
+    CategoricalEmbedding,
+    FeatureScale,
+    ParametricActivation,
+    PeriodicEmbedding,
+)
 from .linear_model import GDLinearRegressor, GDLogisticClassifier
 from .neural_network import MLPRegressor, MLPSoftmaxClassifier
 
@@ -195,6 +202,53 @@ class OnnxGraph:
             **attributes,
         )
         return output
+
+    def reduce(self, op_type, x, axes, keepdims=False):
+        """Add a reduction over ``axes`` and return its output's name.
+
+        ONNX moved the axes of the reductions from an attribute to an input
+        (at opset 18 for most, 13 for ``ReduceSum``); this writes them the
+        way the conversion's target opset reads them.
+
+        Parameters
+        ----------
+        op_type : str
+            ONNX reduction, such as ``'ReduceMean'`` or ``'ReduceLogSumExp'``.
+        x : str
+            Name of the input tensor.
+        axes : sequence of int
+            Axes reduced.
+        keepdims : bool, default=False
+            Whether the reduced axes are kept with length 1.
+
+        Returns
+        -------
+        output : str
+            Name of the output tensor.
+        """
+        axes_as_input = 13 if op_type == "ReduceSum" else 18
+        opset = self._container.target_opset
+        if opset is None or opset >= axes_as_input:
+            axes = self.constant(list(axes), dtype=np.int64)
+            return self.node(op_type, x, axes, keepdims=int(keepdims))
+        return self.node(op_type, x, axes=list(axes), keepdims=int(keepdims))
+
+    def reshape(self, x, shape):
+        """Reshape ``x``; a 0 in ``shape`` keeps that axis's length (the rows).
+
+        Parameters
+        ----------
+        x : str
+            Name of the input tensor.
+        shape : sequence of int
+            The new shape, in ONNX's ``Reshape`` convention.
+
+        Returns
+        -------
+        output : str
+            Name of the output tensor.
+        """
+        return self.node("Reshape", x, self.constant(list(shape), dtype=np.int64))
 
     def constant(self, value, dtype=None):
         """Add a constant tensor and return its name.
@@ -377,8 +431,109 @@ def _emit_activation_layer(graph, layer, params, x, n_inputs):
     return _emit_activation(graph, layer.activation, x)
 
 
+def _emit_dropout(graph, layer, params, x, n_inputs):
+    return x
+
+
+def _emit_feature_scale(graph, layer, params, x, n_inputs):
+    return graph.node("Mul", x, graph.constant(params[0]))
+
+
+def _emit_parametric_activation(graph, layer, params, x, n_inputs):
+    # z + alpha (f(z) - z), in the engine's order.
+    activated = _emit_activation(graph, layer.activation, x)
+    difference = graph.node("Sub", activated, x)
+    return graph.node(
+        "Add", graph.node("Mul", difference, graph.constant(params[0])), x
+    )
+
+
+def _emit_periodic_embedding(graph, layer, params, x, n_inputs):
+    frequencies, phases, coef, intercept = params
+    n_embedded, width = intercept.shape
+    embedded = x
+    if layer.columns is not None:
+        columns = graph.constant(list(layer.columns), dtype=np.int64)
+        embedded = graph.node("Gather", x, columns, axis=1)
+    # (rows, columns, 1) against (columns, frequencies): each column's angles.
+    angles = graph.node(
+        "Mul", graph.reshape(embedded, [0, n_embedded, 1]), graph.constant(frequencies)
+    )
+    angles = graph.node("Mul", angles, graph.constant(2.0 * np.pi))
+    cosines = graph.node("Cos", graph.node("Add", angles, graph.constant(phases)))
+    # One batched product per column: (columns, rows, frequencies) @ coef.
+    by_column = graph.node("Transpose", cosines, perm=[1, 0, 2])
+    linear = graph.node("MatMul", by_column, graph.constant(coef))
+    linear = graph.node("Transpose", linear, perm=[1, 0, 2])
+    linear = graph.node("Add", linear, graph.constant(intercept))
+    if layer.activation is not None:
+        linear = _emit_activation(graph, layer.activation, linear)
+    # [e_0, e_1, ..., X], as the layer's forward writes its output.
+    embeddings = graph.reshape(linear, [0, n_embedded * width])
+    return graph.node("Concat", embeddings, x, axis=1)
+
+
+def _emit_categorical_embedding(graph, layer, params, x, n_inputs):
+    embedded = set(layer.columns)
+    passed = [column for column in range(n_inputs) if column not in embedded]
+    blocks = []
+    if passed:
+        indices = graph.constant(passed, dtype=np.int64)
+        blocks.append(graph.node("Gather", x, indices, axis=1))
+    for column, table in zip(layer.columns, params, strict=True):
+        code = graph.node("Gather", x, graph.constant([column], dtype=np.int64), axis=1)
+        # Codes are whole numbers stored as floats; Round guards the Cast,
+        # which truncates, as the engine rounds.
+        code = graph.node("Cast", graph.node("Round", code), to=TensorProto.INT64)
+        code = graph.reshape(code, [-1])
+        blocks.append(graph.node("Gather", graph.constant(table), code, axis=0))
+    return graph.node("Concat", *blocks, axis=1)
+
+
+def _emit_ensemble_input(graph, layer, params, x, n_inputs):
+    if not params:
+        repeats = graph.constant([1, layer.n_members], dtype=np.int64)
+        return graph.node("Tile", x, repeats)
+    # (rows, 1, inputs) * (members, inputs): member m's copy in block m.
+    copies = graph.node(
+        "Mul", graph.reshape(x, [0, 1, n_inputs]), graph.constant(params[0])
+    )
+    return graph.reshape(copies, [0, layer.n_members * n_inputs])
+
+
+def _emit_ensemble_dense(graph, layer, params, x, n_inputs):
+    members, units = layer.n_members, layer.units
+    blocks = graph.reshape(x, [0, members, n_inputs // members])
+    if layer.sharing == "shared":
+        coef, intercept = params
+        output = graph.node("MatMul", blocks, graph.constant(coef))
+    elif layer.sharing == "none":
+        coef, intercept = params
+        # (members, rows, inputs) @ (members, inputs, units): member by member.
+        by_member = graph.node("Transpose", blocks, perm=[1, 0, 2])
+        output = graph.node("MatMul", by_member, graph.constant(coef))
+        output = graph.node("Transpose", output, perm=[1, 0, 2])
+    else:
+        coef, input_scaling, output_scaling, intercept = params
+        scaled = graph.node("Mul", blocks, graph.constant(input_scaling))
+        output = graph.node("MatMul", scaled, graph.constant(coef))
+        output = graph.node("Mul", output, graph.constant(output_scaling))
+    output = graph.node("Add", output, graph.constant(intercept))
+    return graph.reshape(output, [0, members * units])
+
+
 #: Emitters of the layers, by exact class (see the module docstring).
-LAYER_EMITTERS = {Dense: _emit_dense, ActivationLayer: _emit_activation_layer}
+LAYER_EMITTERS = {
+    Dense: _emit_dense,
+    ActivationLayer: _emit_activation_layer,
+    Dropout: _emit_dropout,
+    FeatureScale: _emit_feature_scale,
+    ParametricActivation: _emit_parametric_activation,
+    PeriodicEmbedding: _emit_periodic_embedding,
+    CategoricalEmbedding: _emit_categorical_embedding,
+    EnsembleInput: _emit_ensemble_input,
+    EnsembleDense: _emit_ensemble_dense,
+}
 
 
 def register_layer_emitter(layer_class, emitter):
@@ -408,11 +563,6 @@ def register_layer_emitter(layer_class, emitter):
 def _emit_network(graph, estimator, x):
     """Add the estimator's network to the graph; return its raw output's name."""
     network = estimator._network
-    if network.n_members is not None:
-        raise ValueError(
-            f"{type(estimator).__name__} is an ensemble of {network.n_members} "
-            "networks, which skneural.onnx does not convert."
-        )
     arrays = network._assemble(
         estimator.coefs_, estimator.intercepts_, estimator._fitted_layer_params()
     )
@@ -427,7 +577,48 @@ def _emit_network(graph, estimator, x):
                 f"{type(layer).__name__}, emitter)."
             )
         x = emitter(graph, layer, params, x, n_inputs)
-    return x
+    if network.n_members is None:
+        return x
+    members = graph.reshape(x, [0, network.n_members, network.n_outputs])
+    mean_raw = _MEAN_RAW_EMITTERS[network.out_activation]
+    return mean_raw(graph, members, network.n_members)
+
+
+# For each output function, the raw output that it maps to the mean of the
+# members' outputs, from (rows, members, outputs): the engine's _MEAN_RAW,
+# with the same log-sum-exps, so that no member's exponential overflows.
+def _mean_identity(graph, members, n_members):
+    return graph.reduce("ReduceMean", members, [1])
+
+
+def _mean_exp(graph, members, n_members):
+    log_sum = graph.reduce("ReduceLogSumExp", members, [1])
+    return graph.node("Sub", log_sum, graph.constant(np.log(n_members)))
+
+
+def _log_sigmoid(graph, z):
+    # log sigmoid(z) = -softplus(-z), exact in both tails.
+    return graph.node("Neg", _softplus(graph, graph.node("Neg", z)))
+
+
+def _mean_logistic(graph, members, n_members):
+    positive = graph.reduce("ReduceLogSumExp", _log_sigmoid(graph, members), [1])
+    negated = graph.node("Neg", members)
+    negative = graph.reduce("ReduceLogSumExp", _log_sigmoid(graph, negated), [1])
+    return graph.node("Sub", positive, negative)
+
+
+def _mean_softmax(graph, members, n_members):
+    log_probabilities = graph.node("LogSoftmax", members, axis=2)
+    return _mean_exp(graph, log_probabilities, n_members)
+
+
+_MEAN_RAW_EMITTERS = {
+    "identity": _mean_identity,
+    "exp": _mean_exp,
+    "logistic": _mean_logistic,
+    "softmax": _mean_softmax,
+}
 
 
 # ------------------------------------------------------------------ converters

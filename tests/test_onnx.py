@@ -38,7 +38,14 @@ from skneural.engine.activations import (  # noqa: E402
     LeakyReLU,
     register_activation,
 )
-from skneural.engine.tabular_layers import FeatureScale  # noqa: E402
+from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput  # noqa: E402
+from skneural.engine.layers import ActivationLayer, Dense, Dropout  # noqa: E402
+from skneural.engine.tabular_layers import (  # noqa: E402
+    CategoricalEmbedding,
+    FeatureScale,
+    ParametricActivation,
+    PeriodicEmbedding,
+)
 
 ACTIVATION_CASES = [
     *ACTIVATIONS.builtin_names,
@@ -460,26 +467,27 @@ def test_emitter_registration_checks_its_arguments():
 
 
 def test_a_layer_without_a_graph_is_named_and_the_layer_hook_converts(monkeypatch):
+    class OwnScale(FeatureScale):
+        """A layer of a user's: its parent's graph is not borrowed."""
+
     X, y = numeric_problem("multiclass")
-    model = fitted(classifier("relu", hidden_layer_sizes=(FeatureScale(), 6)), X, y)
-    with pytest.raises(ValueError, match=r"FeatureScale\(.*\) has no ONNX graph"):
+    model = fitted(classifier("relu", hidden_layer_sizes=(OwnScale(), 6)), X, y)
+    with pytest.raises(ValueError, match=r"OwnScale\(.*\) has no ONNX graph"):
         skl2onnx.to_onnx(model, X[:1].astype(np.float32))
 
-    def emit_feature_scale(graph, layer, params, x, n_inputs):
+    def emit_own_scale(graph, layer, params, x, n_inputs):
         return graph.node("Mul", x, graph.constant(params[0]))
 
     monkeypatch.setattr(
         skneural.onnx, "LAYER_EMITTERS", dict(skneural.onnx.LAYER_EMITTERS)
     )
-    skneural.onnx.register_layer_emitter(FeatureScale, emit_feature_scale)
+    skneural.onnx.register_layer_emitter(OwnScale, emit_own_scale)
     X32 = X.astype(np.float32)
     onx = skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False})
     check_classifier(model, X32, onx)
 
 
 def test_dropout_and_activation_layers_and_ntk_dense_layers_convert():
-    from skneural.engine.layers import ActivationLayer, Dense
-
     X, y = numeric_problem("multiclass")
     hidden = (Dense(7, "tanh", parametrization="ntk"), 5, ActivationLayer("silu"))
     model = fitted(classifier("relu", hidden, "adam", dropout=[0.0, 0.3, 0.0]), X, y)
@@ -487,3 +495,94 @@ def test_dropout_and_activation_layers_and_ntk_dense_layers_convert():
     check_classifier(
         model, X32, skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False})
     )
+
+
+# ------------------------------------------------------------ tabular layers
+def layer_problem(target, dtype):
+    """The numeric problem with a fifth column of integer codes 0 to 4."""
+    X, y = numeric_problem(target)
+    codes = np.digitize(X[:, 3], [-1.0, -0.3, 0.3, 1.0])
+    return np.column_stack([X, codes]).astype(dtype), y
+
+
+def tabular_layers(members=None, sharing="shared", scaling_init="random-signs"):
+    layers = [
+        CategoricalEmbedding(columns=[4], cardinalities=[5], dim=3),
+        PeriodicEmbedding(n_frequencies=4, columns=[0, 1, 2], activation="relu"),
+        PeriodicEmbedding(n_frequencies=3, embedding_width=2),
+        FeatureScale(),
+    ]
+    if members is None:
+        return (*layers, Dense(6), ParametricActivation("mish"), Dropout(0.2))
+    return (
+        *layers,
+        EnsembleInput(members, scaling_init),
+        EnsembleDense(6, members, sharing),
+        ParametricActivation("selu"),
+        Dropout(0.2),
+        EnsembleDense(5, members, "adapters"),
+        ActivationLayer("tanh"),
+    )
+
+
+LAYER_CASES = [
+    {},
+    {"members": 3},
+    {"members": 3, "sharing": "adapters", "scaling_init": "normal"},
+    {"members": 2, "sharing": "none", "scaling_init": None},
+]
+LAYER_TARGETS = ["binary", "multiclass", "multilabel", "multi-output", "poisson"]
+
+
+def layer_model(target, **layers):
+    hidden = tabular_layers(**layers)
+    params = {"solver": "adam", "max_iter": 30, "random_state": 0}
+    if target in CLASSES:
+        return MLPSoftmaxClassifier(hidden, **params)
+    loss = "poisson" if target == "poisson" else "squared_error"
+    return MLPRegressor(loss, hidden, **params)
+
+
+def check_network(model, X, target, rtol, atol):
+    options = {"zipmap": False} if target in CLASSES else None
+    outputs = run(skl2onnx.to_onnx(model, X[:1], options=options), X)
+    if target in CLASSES:
+        labels, probabilities = outputs
+        assert_array_equal(labels, model.predict(X))
+        assert_allclose(probabilities, model.predict_proba(X), rtol=rtol, atol=atol)
+    else:
+        (prediction,) = outputs
+        expected = model.predict(X).reshape(prediction.shape)
+        assert_allclose(prediction, expected, rtol=rtol, atol=atol)
+    return outputs
+
+
+@pytest.mark.parametrize("target", LAYER_TARGETS)
+@pytest.mark.parametrize("layers", LAYER_CASES, ids=repr)
+def test_tabular_and_ensemble_layers_convert(target, layers):
+    # Embeddings, scales, parametric activations, dropout and the ensemble's
+    # members, their sharings and the mean of their predictions.
+    X, y = layer_problem(target, np.float32)
+    model = fitted(layer_model(target, **layers), X, y)
+    if layers:
+        assert model._network.n_members == layers["members"]
+    check_network(model, X, target, rtol=1e-5, atol=PROBABILITY_TOLERANCE)
+
+
+@pytest.mark.parametrize("target", LAYER_TARGETS)
+def test_tabular_and_ensemble_layers_convert_to_float64(target):
+    X, y = layer_problem(target, np.float64)
+    model = fitted(layer_model(target, members=3, sharing="adapters"), X, y)
+    check_network(model, X, target, rtol=1e-12, atol=1e-14)
+
+
+def test_ensemble_mean_stays_finite_on_extreme_inputs():
+    # The members' log-sum-exps, as in the engine: no member's exponential
+    # overflows however far out the input lies.
+    for target in ("multiclass", "multilabel", "poisson"):
+        X, y = layer_problem(target, np.float32)
+        model = fitted(layer_model(target, members=3), X, y)
+        extreme = np.tile(X[:2], (2, 1))
+        extreme[:, :4] = [[1e4, -1e4, 3e4, -3e4]] * 2 + [[-3e4, 3e4, -1e4, 1e4]] * 2
+        outputs = check_network(model, extreme, target, rtol=1e-4, atol=1e-5)
+        assert all(np.isfinite(output).all() for output in outputs)
