@@ -63,6 +63,9 @@ Emitters are looked up by exact class, so that a subclass that changes the
 function is never converted with its parent's graph.
 """
 
+import functools
+from numbers import Real
+
 import numpy as np
 
 try:
@@ -107,6 +110,7 @@ from .engine.tabular_layers import (
 )
 from .linear_model import GDLinearRegressor, GDLogisticClassifier
 from .neural_network import MLPRegressor, MLPSoftmaxClassifier
+from .tabular import TabularMLPClassifier, TabularMLPRegressor
 
 __all__ = [
     "ACTIVATION_EMITTERS",
@@ -145,6 +149,8 @@ class OnnxGraph:
     ----------
     dtype : numpy.dtype
         Floating dtype of the computation.
+    what : str
+        What is being converted, for error messages.
     proto_dtype : int
         The matching ``onnx.TensorProto`` element type.
     """
@@ -156,7 +162,7 @@ class OnnxGraph:
         self.proto_dtype = (
             TensorProto.DOUBLE if self.dtype == np.float64 else TensorProto.FLOAT
         )
-        self._what = what
+        self.what = what
 
     def node(self, op_type, *inputs, output=None, domain="", **attributes):
         """Add a node with one output and return the output's name.
@@ -187,7 +193,7 @@ class OnnxGraph:
         """
         if self.dtype == np.float64 and op_type in FLOAT32_ONLY_OPS:
             raise ValueError(
-                f"{self._what} needs the ONNX operator {op_type!r}, which "
+                f"{self.what} needs the ONNX operator {op_type!r}, which "
                 "onnxruntime runs in float32 only; convert with a float32 "
                 "input (FloatTensorType) instead of a float64 one."
             )
@@ -621,16 +627,204 @@ _MEAN_RAW_EMITTERS = {
 }
 
 
+# ------------------------------------------------------- tabular preprocessing
+#: How a string input spells a missing category: what ``astype(str)`` makes
+#: of NaN, None and pandas' NA, and the empty string. A fitted category
+#: spelled so would be ambiguous, and is refused.
+MISSING_CATEGORY_STRINGS = ("", "nan", "NaN", "None", "<NA>")
+
+
+class _InputColumns:
+    """The table's columns in the graph: one 2-D input, or one input per column.
+
+    skl2onnx gives an array one input of ``n_features`` columns and a
+    DataFrame one input of one column per column (a string tensor for a
+    column of strings).
+    """
+
+    def __init__(self, graph, inputs):
+        self._graph = graph
+        self._inputs = inputs
+
+    def is_string(self, j):
+        return isinstance(self._variable(j).type, StringTensorType)
+
+    def raw(self, j):
+        """Column ``j`` as the input holds it, shape (N, 1)."""
+        if len(self._inputs) > 1:
+            return self._inputs[j].full_name
+        indices = self._graph.constant([j], dtype=np.int64)
+        return self._graph.node("Gather", self._inputs[0].full_name, indices, axis=1)
+
+    def numbers(self, columns, what):
+        """Columns ``columns`` cast to float64, shape (N, len(columns))."""
+        strings = [self.name(j) for j in columns if self.is_string(j)]
+        if strings:
+            raise ValueError(
+                f"{what} reads the input column {strings[0]!r} as numbers, but its "
+                "ONNX input holds strings: convert with that column's numeric "
+                "type (an array or DataFrame column of numbers)."
+            )
+        graph = self._graph
+        if len(self._inputs) == 1:
+            whole = graph.node("Cast", self._inputs[0].full_name, to=TensorProto.DOUBLE)
+            indices = graph.constant(list(columns), dtype=np.int64)
+            return graph.node("Gather", whole, indices, axis=1)
+        cast = [graph.node("Cast", self.raw(j), to=TensorProto.DOUBLE) for j in columns]
+        return cast[0] if len(cast) == 1 else graph.node("Concat", *cast, axis=1)
+
+    def name(self, j):
+        """Name of column ``j``: its input's, or ``x<j>`` in a 2-D input."""
+        return self._inputs[j].raw_name if len(self._inputs) > 1 else f"x{j}"
+
+    def _variable(self, j):
+        return self._inputs[j if len(self._inputs) > 1 else 0]
+
+
+def _emit_numeric(graph, preprocessor, columns):
+    """Scaled, clipped and imputed numeric columns, then the missing indicators."""
+    features = preprocessor.numeric_features_
+    x = columns.numbers(features, graph.what)
+    missing = graph.node("IsNaN", x)
+    # (x - centre) / scale in float64, as the preprocessor; a scale of inf
+    # (a constant column) makes every finite value 0.
+    scaled = graph.node("Sub", x, graph.constant(preprocessor.center_, np.float64))
+    scaled = graph.node("Div", scaled, graph.constant(preprocessor.scale_, np.float64))
+    bound = preprocessor.smooth_clip
+    if bound is not None:
+        scaled = _smooth_clip(graph, scaled, bound)
+    blocks = [graph.node("Where", missing, graph.constant([0.0], np.float64), scaled)]
+    indicated = np.searchsorted(features, preprocessor.missing_indicator_features_)
+    if len(indicated):
+        positions = graph.constant(indicated, dtype=np.int64)
+        indicators = graph.node("Gather", missing, positions, axis=1)
+        blocks.append(graph.node("Cast", indicators, to=TensorProto.DOUBLE))
+    return blocks
+
+
+def _smooth_clip(graph, x, bound):
+    # bound r / sqrt(1 + r^2) with r = x / bound, written as
+    # bound (r / m) / sqrt((1 / m)^2 + (r / m)^2) for m = max(|r|, 1): nothing
+    # is squared above 1, so nothing overflows, and an overflowed r of
+    # +-inf, clipped to the largest float, gives +-bound as the engine's.
+    largest = np.finfo(np.float64).max
+    ratio = graph.node("Div", x, graph.constant(bound, np.float64))
+    ratio = graph.node(
+        "Clip",
+        ratio,
+        graph.constant(-largest, np.float64),
+        graph.constant(largest, np.float64),
+    )
+    norm = graph.node("Max", graph.node("Abs", ratio), graph.constant(1.0, np.float64))
+    unit = graph.node("Div", ratio, norm)
+    inverse = graph.node("Reciprocal", norm)
+    squares = graph.node(
+        "Add", graph.node("Mul", inverse, inverse), graph.node("Mul", unit, unit)
+    )
+    clipped = graph.node("Div", unit, graph.node("Sqrt", squares))
+    return graph.node("Mul", clipped, graph.constant(bound, np.float64))
+
+
+def _emit_levels(graph, preprocessor, columns, j):
+    """One-hot columns of the levels of column ``j`` (the missing level last).
+
+    A value that ``fit`` did not see (and a missing value when ``fit`` saw
+    none) matches no level: a row of zeros, as the preprocessor's unknown.
+    """
+    levels = preprocessor._levels(j)
+    has_missing_level = len(levels) > 0 and _is_missing_level(levels[-1])
+    known = levels[:-1] if has_missing_level else levels
+    name = _feature_name(preprocessor, j)
+    if columns.is_string(j):
+        spelled = [str(level) for level in known]
+        ambiguous = sorted(set(spelled) & set(MISSING_CATEGORY_STRINGS))
+        if ambiguous or len(set(spelled)) < len(spelled):
+            raise ValueError(
+                f"The categories of column {name!r} cannot be told apart as "
+                f"strings in ONNX: {spelled} (a string input spells a missing "
+                f"value as one of {list(MISSING_CATEGORY_STRINGS)})."
+            )
+        value = columns.raw(j)
+        matches = graph.node("Equal", value, graph.constant(np.array(spelled)))
+        missing = [
+            graph.node("Equal", value, graph.constant(np.array([spelling])))
+            for spelling in MISSING_CATEGORY_STRINGS
+        ]
+        missing = functools.reduce(
+            lambda left, right: graph.node("Or", left, right), missing
+        )
+    else:
+        if not all(isinstance(level, Real) for level in known):
+            raise ValueError(
+                f"Column {name!r} has the categories {list(known)}, but its ONNX "
+                "input holds numbers: convert with a string column for it."
+            )
+        value = columns.numbers([j], graph.what)
+        numbers = np.array([float(level) for level in known])
+        matches = graph.node("Equal", value, graph.constant(numbers, np.float64))
+        missing = graph.node("IsNaN", value)
+    blocks = [graph.node("Cast", matches, to=TensorProto.DOUBLE)]
+    if has_missing_level:
+        blocks.append(graph.node("Cast", missing, to=TensorProto.DOUBLE))
+    return blocks[0] if len(blocks) == 1 else graph.node("Concat", *blocks, axis=1)
+
+
+def _is_missing_level(level):
+    return isinstance(level, float | np.floating) and np.isnan(level)
+
+
+def _feature_name(preprocessor, j):
+    names = getattr(preprocessor, "feature_names_in_", None)
+    return str(names[j]) if names is not None else f"x{j}"
+
+
+def _emit_preprocessing(graph, estimator, inputs):
+    """Return the network's input computed from the table's columns.
+
+    The preprocessor's dense block, then the codes of the embedded columns
+    as floats, as the estimator's ``_preprocess`` writes them.
+    """
+    preprocessor = estimator.preprocessor_
+    columns = _InputColumns(graph, inputs)
+    blocks = []
+    if len(preprocessor.numeric_features_):
+        blocks += _emit_numeric(graph, preprocessor, columns)
+    blocks += [
+        _emit_levels(graph, preprocessor, columns, j)
+        for j in preprocessor.one_hot_features_
+    ]
+    for j in preprocessor.embedded_features_:
+        # 1 + the level's index, 0 for an unknown value: the one-hot row
+        # times the codes.
+        one_hot = _emit_levels(graph, preprocessor, columns, j)
+        n_levels = len(preprocessor._levels(j))
+        codes = np.arange(1.0, n_levels + 1.0).reshape(-1, 1)
+        blocks.append(graph.node("MatMul", one_hot, graph.constant(codes, np.float64)))
+    table = blocks[0] if len(blocks) == 1 else graph.node("Concat", *blocks, axis=1)
+    return graph.node("Cast", table, to=graph.proto_dtype)
+
+
 # ------------------------------------------------------------------ converters
+_TABULAR = (TabularMLPClassifier, TabularMLPRegressor)
+
+
+def _network_estimator(estimator):
+    """Return the estimator that holds the network (a tabular one's inner MLP)."""
+    return estimator.mlp_ if isinstance(estimator, _TABULAR) else estimator
+
+
 def _float_type(operator):
-    """Return the graph's float tensor type: float64 for a float64 input only."""
-    if isinstance(operator.inputs[0].type, DoubleTensorType):
+    """Return the graph's float tensor type: float64 when an input is float64."""
+    if any(isinstance(variable.type, DoubleTensorType) for variable in operator.inputs):
         return DoubleTensorType
     return FloatTensorType
 
 
 def _network_input(graph, operator):
-    """Return the name of the input, cast to the graph's dtype."""
+    """Return the name of the network's input, in the graph's dtype."""
+    estimator = operator.raw_operator
+    if isinstance(estimator, _TABULAR):
+        return _emit_preprocessing(graph, estimator, operator.inputs)
     return graph.node("Cast", operator.inputs[0].full_name, to=graph.proto_dtype)
 
 
@@ -652,20 +846,56 @@ def _label_classes(scope, estimator):
 
 def _is_multilabel(estimator):
     # One independent logistic output per label; a binary problem has one.
-    return estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1
+    network = _network_estimator(estimator)
+    return network.out_activation_ == "logistic" and network.n_outputs_ > 1
 
 
 def _check_input(operator):
-    """Check that the estimator is fitted and the input has its width."""
+    """Check that the estimator is fitted and the inputs have its width.
+
+    The tabular estimators also take one input per column, as skl2onnx makes
+    of a DataFrame.
+    """
     estimator = operator.raw_operator
     check_is_fitted(estimator)
-    shape = operator.inputs[0].type.shape
+    name = type(estimator).__name__
+    n_features = estimator.n_features_in_
+    inputs = operator.inputs
+    if len(inputs) > 1:
+        _check_column_inputs(estimator, inputs)
+        return
+    shape = inputs[0].type.shape
     n_columns = shape[1] if len(shape) == 2 else None
-    if isinstance(n_columns, int) and n_columns != estimator.n_features_in_:
+    if isinstance(n_columns, int) and n_columns != n_features:
         raise ValueError(
-            f"The ONNX input has {n_columns} columns, but "
-            f"{type(estimator).__name__} is fitted on {estimator.n_features_in_} "
-            "features."
+            f"The ONNX input has {n_columns} columns, but {name} is fitted on "
+            f"{n_features} features."
+        )
+
+
+def _check_column_inputs(estimator, inputs):
+    name = type(estimator).__name__
+    if not isinstance(estimator, _TABULAR):
+        raise ValueError(
+            f"{name} takes one ONNX input, got {len(inputs)}; put the columns "
+            "together first (a ColumnTransformer or a single array)."
+        )
+    if len(inputs) != estimator.n_features_in_:
+        raise ValueError(
+            f"The ONNX graph has {len(inputs)} inputs, one per column, but {name} "
+            f"is fitted on {estimator.n_features_in_} features."
+        )
+    wide = [variable.onnx_name for variable in inputs if variable.type.shape[1:] != [1]]
+    if wide:
+        raise ValueError(
+            f"With one ONNX input per column, each input is one column; {wide} are not."
+        )
+    expected = getattr(estimator, "feature_names_in_", None)
+    names = [variable.raw_name for variable in inputs]
+    if expected is not None and names != list(expected):
+        raise ValueError(
+            f"The ONNX inputs {names} are not the columns {list(expected)} that "
+            f"{name} is fitted on, in that order."
         )
 
 
@@ -695,14 +925,15 @@ def _classifier_shapes(operator):
 def _regressor_shapes(operator):
     _check_input(operator)
     n_rows = operator.inputs[0].get_first_dimension()
-    n_outputs = operator.raw_operator.n_outputs_
+    n_outputs = _network_estimator(operator.raw_operator).n_outputs_
     operator.outputs[0].type = _float_type(operator)([n_rows, n_outputs])
 
 
 def _convert_classifier(scope, operator, container):
     estimator = operator.raw_operator
+    network = _network_estimator(estimator)
     graph = _graph(scope, operator, container)
-    raw = _emit_network(graph, estimator, _network_input(graph, operator))
+    raw = _emit_network(graph, network, _network_input(graph, operator))
     labels, probabilities = (output.full_name for output in operator.outputs)
     # Labels come from the logits, as predict computes them, so that a
     # probability that rounds to 1/2 cannot flip a label.
@@ -711,7 +942,7 @@ def _convert_classifier(scope, operator, container):
         graph.node("Cast", positive, output=labels, to=TensorProto.INT64)
         _clip_probabilities(graph, graph.node("Sigmoid", raw), probabilities)
         return
-    if estimator.n_outputs_ == 1:
+    if network.n_outputs_ == 1:
         # One logit: sigmoid(-z) and sigmoid(z), each exact in its tail,
         # where 1 - sigmoid(z) would round to 0.
         negative = graph.node("Sigmoid", graph.node("Neg", raw))
@@ -739,29 +970,42 @@ def _clip_probabilities(graph, proba, output):
 
 def _convert_regressor(scope, operator, container):
     estimator = operator.raw_operator
+    network = _network_estimator(estimator)
     graph = _graph(scope, operator, container)
-    raw = _emit_network(graph, estimator, _network_input(graph, operator))
-    _OUTPUT_EMITTERS[estimator.out_activation_](
-        graph, raw, operator.outputs[0].full_name
-    )
+    raw = _emit_network(graph, network, _network_input(graph, operator))
+    output = operator.outputs[0].full_name
+    if network is estimator:
+        _OUTPUT_EMITTERS[network.out_activation_](graph, raw, output)
+        return
+    # The tabular regressor's network predicts standardised targets.
+    prediction = _OUTPUT_EMITTERS[network.out_activation_](graph, raw, None)
+    prediction = graph.node("Mul", prediction, graph.constant(estimator.target_scale_))
+    prediction = graph.node("Add", prediction, graph.constant(estimator.target_mean_))
+    if estimator.clip_prediction:
+        low = graph.constant(estimator.target_min_)
+        prediction = graph.node("Max", prediction, low)
+        prediction = graph.node(
+            "Min", prediction, graph.constant(estimator.target_max_)
+        )
+    graph.node("Identity", prediction, output=output)
 
 
 def _output_identity(graph, raw, output):
-    graph.node("Identity", raw, output=output)
+    return graph.node("Identity", raw, output=output)
 
 
 def _output_logistic(graph, raw, output):
-    graph.node("Sigmoid", raw, output=output)
+    return graph.node("Sigmoid", raw, output=output)
 
 
 def _output_softmax(graph, raw, output):
-    graph.node("Softmax", raw, axis=1, output=output)
+    return graph.node("Softmax", raw, axis=1, output=output)
 
 
 def _output_exp(graph, raw, output):
     # Capped below the overflow threshold, as the engine's exp_output.
     cap = graph.constant(np.log(np.finfo(graph.dtype).max) - 1)
-    graph.node("Exp", graph.node("Min", raw, cap), output=output)
+    return graph.node("Exp", graph.node("Min", raw, cap), output=output)
 
 
 # The regressors' output functions, by the name the losses give them.
@@ -778,7 +1022,7 @@ _CLASSIFIER_OPTIONS = {
     "output_class_labels": [False, True],
 }
 
-for _classifier in (GDLogisticClassifier, MLPSoftmaxClassifier):
+for _classifier in (GDLogisticClassifier, MLPSoftmaxClassifier, TabularMLPClassifier):
     update_registered_converter(
         _classifier,
         f"Skneural{_classifier.__name__}",
@@ -786,7 +1030,7 @@ for _classifier in (GDLogisticClassifier, MLPSoftmaxClassifier):
         _convert_classifier,
         options=_CLASSIFIER_OPTIONS,
     )
-for _regressor in (GDLinearRegressor, MLPRegressor):
+for _regressor in (GDLinearRegressor, MLPRegressor, TabularMLPRegressor):
     update_registered_converter(
         _regressor,
         f"Skneural{_regressor.__name__}",
