@@ -2,10 +2,12 @@
 
 Importing this module registers a shape calculator and a converter (and,
 for the classifiers, skl2onnx's classifier parser, which adds the ``zipmap``
-step) for :class:`~skneural.GDLinearRegressor`,
+step) for every skneural estimator with skl2onnx:
+:class:`~skneural.GDLinearRegressor`,
 :class:`~skneural.GDLogisticClassifier`,
-:class:`~skneural.MLPSoftmaxClassifier` and :class:`~skneural.MLPRegressor`
-with skl2onnx. skl2onnx's own :func:`skl2onnx.to_onnx` and
+:class:`~skneural.MLPSoftmaxClassifier`, :class:`~skneural.MLPRegressor`,
+:class:`~skneural.TabularMLPClassifier` and
+:class:`~skneural.TabularMLPRegressor`. skl2onnx's own :func:`skl2onnx.to_onnx` and
 :func:`skl2onnx.convert_sklearn` then convert these estimators and every
 pipeline or column transformer that holds them::
 
@@ -15,19 +17,34 @@ pipeline or column transformer that holds them::
     onx = to_onnx(pipeline, X[:1])
 
 The graph is built from the fitted network itself: each layer of the
-engine (:class:`~skneural.engine.layers.Dense` with its activation, whose
-dropout is the identity in predictions, and
-:class:`~skneural.engine.layers.ActivationLayer`) becomes a few ONNX nodes,
-followed by the output function. Classifiers have two outputs, the labels
-(``predict``; thresholded or arg-maxed logits, as ``predict`` computes
-them) and the probabilities (``predict_proba``; the sigmoid of the single
-logit of a binary problem gives both columns); the ``zipmap``, ``nocl``
-and ``output_class_labels`` options work as for scikit-learn's classifiers.
+engine becomes a few ONNX nodes (:data:`LAYER_EMITTERS`: dense layers with
+their activation, activation layers, dropout, which is the identity in
+predictions, and the tabular layers: categorical and periodic embeddings,
+feature scales, parametric activations and an ensemble's members), followed
+by the output function; an ensemble's output is the mean of its members'
+probabilities or values, computed with the engine's log-sum-exps.
+Classifiers have two outputs, the labels (``predict``; thresholded or
+arg-maxed logits, as ``predict`` computes them) and the probabilities
+(``predict_proba``; the sigmoid of the single logit of a binary problem
+gives both columns); the ``zipmap``, ``nocl`` and ``output_class_labels``
+options work as for scikit-learn's classifiers.
 Regressors have one output of shape ``(n_samples, n_outputs)``, also for a
 single target, as skl2onnx gives scikit-learn's regressors.
 
+The tabular estimators put their fitted preprocessing before the network:
+robust scaling and smooth clipping of the numeric columns (in float64, as
+the preprocessor computes them), NaN replaced by 0 with the fitted
+missing-indicator columns, and the categorical columns one-hot encoded or
+coded for their embeddings by comparison with the fitted ``categories_``
+(unseen values match no level, a missing value is a level when ``fit`` saw
+one); the regressor undoes the target's scaling and clips to the training
+range. They take an array (one input) or a DataFrame (one input per column,
+categorical columns as strings; :data:`MISSING_CATEGORY_STRINGS` spell a
+missing category).
+
 The graph computes in float32 when its input is float32 (or an integer
-type), in float64 when its input is float64. onnxruntime's CPU provider
+type), in float64 when its input (or, for one input per column, one of
+them) is float64. onnxruntime's CPU provider
 runs some operators in float32 only (:data:`FLOAT32_ONLY_OPS`); the built-in
 activations avoid them, except GELU, which needs ``Erf``: its float64 graph
 raises an error that names the operator. ONNX's ``ZipMap`` takes float32
@@ -55,10 +72,11 @@ activation's output tensor::
 
     skneural.onnx.register_activation_emitter(SquareReLU, emit_square_relu)
 
-A layer class other than the two above is converted the same way, by an
-emitter ``emitter(graph, layer, params, x, n_inputs)`` registered with
-:func:`register_layer_emitter`, where ``params`` is the layer's tuple of
-fitted arrays (one per parameter group) and ``x`` the name of its input.
+A layer class without an entry in :data:`LAYER_EMITTERS` is converted the
+same way, by an emitter ``emitter(graph, layer, params, x, n_inputs)``
+registered with :func:`register_layer_emitter`, where ``params`` is the
+layer's tuple of fitted arrays (one per parameter group) and ``x`` the name
+of its input.
 Emitters are looked up by exact class, so that a subclass that changes the
 function is never converted with its parent's graph.
 """
@@ -116,6 +134,7 @@ __all__ = [
     "ACTIVATION_EMITTERS",
     "FLOAT32_ONLY_OPS",
     "LAYER_EMITTERS",
+    "MISSING_CATEGORY_STRINGS",
     "OnnxGraph",
     "register_activation_emitter",
     "register_layer_emitter",
