@@ -833,3 +833,19 @@ def test_tabular_conversion_errors_name_the_problem():
     numeric = fitted(tabular("single"), X[["age", "count"]].to_numpy(), y)
     with pytest.raises(ValueError, match="has 3 columns.*fitted on 2 features"):
         skl2onnx.to_onnx(numeric, np.zeros((1, 3), np.float32))
+
+
+def test_multilabel_tabular_classifier_in_a_pipeline_with_a_bool_column():
+    # A bool column is categorical and its ONNX input a bool tensor, compared
+    # with the levels False and True as numbers.
+    X = categories_frame()
+    X["flag"] = X["count"] > 2
+    y = np.column_stack([X["age"] > 40, X["count"] > 1, X["flag"]]).astype(int)
+    model = fitted(make_pipeline(tabular("multilabel")), X, y)
+    assert model[-1].preprocessor_.is_categorical_.tolist()[-1]
+    strings = string_categories(X)
+    onx = skl2onnx.to_onnx(model, strings[:1], options={"zipmap": False})
+    labels, probabilities = run(onx, strings)
+    assert labels.shape == y.shape
+    assert_array_equal(labels, model.predict(X))
+    assert_allclose(probabilities, model.predict_proba(X), atol=PROBABILITY_TOLERANCE)
