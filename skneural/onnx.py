@@ -2,10 +2,12 @@
 
 Importing this module registers a shape calculator and a converter (and,
 for the classifiers, skl2onnx's classifier parser, which adds the ``zipmap``
-step) for :class:`~skneural.GDLinearRegressor`,
+step) for every skneural estimator with skl2onnx:
+:class:`~skneural.GDLinearRegressor`,
 :class:`~skneural.GDLogisticClassifier`,
-:class:`~skneural.MLPSoftmaxClassifier` and :class:`~skneural.MLPRegressor`
-with skl2onnx. skl2onnx's own :func:`skl2onnx.to_onnx` and
+:class:`~skneural.MLPSoftmaxClassifier`, :class:`~skneural.MLPRegressor`,
+:class:`~skneural.TabularMLPClassifier` and
+:class:`~skneural.TabularMLPRegressor`. skl2onnx's own :func:`skl2onnx.to_onnx` and
 :func:`skl2onnx.convert_sklearn` then convert these estimators and every
 pipeline or column transformer that holds them::
 
@@ -15,19 +17,34 @@ pipeline or column transformer that holds them::
     onx = to_onnx(pipeline, X[:1])
 
 The graph is built from the fitted network itself: each layer of the
-engine (:class:`~skneural.engine.layers.Dense` with its activation, whose
-dropout is the identity in predictions, and
-:class:`~skneural.engine.layers.ActivationLayer`) becomes a few ONNX nodes,
-followed by the output function. Classifiers have two outputs, the labels
-(``predict``; thresholded or arg-maxed logits, as ``predict`` computes
-them) and the probabilities (``predict_proba``; the sigmoid of the single
-logit of a binary problem gives both columns); the ``zipmap``, ``nocl``
-and ``output_class_labels`` options work as for scikit-learn's classifiers.
+engine becomes a few ONNX nodes (:data:`LAYER_EMITTERS`: dense layers with
+their activation, activation layers, dropout, which is the identity in
+predictions, and the tabular layers: categorical and periodic embeddings,
+feature scales, parametric activations and an ensemble's members), followed
+by the output function; an ensemble's output is the mean of its members'
+probabilities or values, computed with the engine's log-sum-exps.
+Classifiers have two outputs, the labels (``predict``; thresholded or
+arg-maxed logits, as ``predict`` computes them) and the probabilities
+(``predict_proba``; the sigmoid of the single logit of a binary problem
+gives both columns); the ``zipmap``, ``nocl`` and ``output_class_labels``
+options work as for scikit-learn's classifiers.
 Regressors have one output of shape ``(n_samples, n_outputs)``, also for a
 single target, as skl2onnx gives scikit-learn's regressors.
 
+The tabular estimators put their fitted preprocessing before the network:
+robust scaling and smooth clipping of the numeric columns (in float64, as
+the preprocessor computes them), NaN replaced by 0 with the fitted
+missing-indicator columns, and the categorical columns one-hot encoded or
+coded for their embeddings by comparison with the fitted ``categories_``
+(unseen values match no level, a missing value is a level when ``fit`` saw
+one); the regressor undoes the target's scaling and clips to the training
+range. They take an array (one input) or a DataFrame (one input per column,
+categorical columns as strings; :data:`MISSING_CATEGORY_STRINGS` spell a
+missing category).
+
 The graph computes in float32 when its input is float32 (or an integer
-type), in float64 when its input is float64. onnxruntime's CPU provider
+type), in float64 when its input (or, for one input per column, one of
+them) is float64. onnxruntime's CPU provider
 runs some operators in float32 only (:data:`FLOAT32_ONLY_OPS`); the built-in
 activations avoid them, except GELU, which needs ``Erf``: its float64 graph
 raises an error that names the operator. ONNX's ``ZipMap`` takes float32
@@ -55,13 +72,17 @@ activation's output tensor::
 
     skneural.onnx.register_activation_emitter(SquareReLU, emit_square_relu)
 
-A layer class other than the two above is converted the same way, by an
-emitter ``emitter(graph, layer, params, x, n_inputs)`` registered with
-:func:`register_layer_emitter`, where ``params`` is the layer's tuple of
-fitted arrays (one per parameter group) and ``x`` the name of its input.
+A layer class without an entry in :data:`LAYER_EMITTERS` is converted the
+same way, by an emitter ``emitter(graph, layer, params, x, n_inputs)``
+registered with :func:`register_layer_emitter`, where ``params`` is the
+layer's tuple of fitted arrays (one per parameter group) and ``x`` the name
+of its input.
 Emitters are looked up by exact class, so that a subclass that changes the
 function is never converted with its parent's graph.
 """
+
+import functools
+from numbers import Real
 
 import numpy as np
 
@@ -97,14 +118,23 @@ from .engine.activations import (
     Softplus,
     Tanh,
 )
-from .engine.layers import ActivationLayer, Dense, Layer
+from .engine.ensemble_layers import EnsembleDense, EnsembleInput
+from .engine.layers import ActivationLayer, Dense, Dropout, Layer
+from .engine.tabular_layers import (
+    CategoricalEmbedding,
+    FeatureScale,
+    ParametricActivation,
+    PeriodicEmbedding,
+)
 from .linear_model import GDLinearRegressor, GDLogisticClassifier
 from .neural_network import MLPRegressor, MLPSoftmaxClassifier
+from .tabular import TabularMLPClassifier, TabularMLPRegressor
 
 __all__ = [
     "ACTIVATION_EMITTERS",
     "FLOAT32_ONLY_OPS",
     "LAYER_EMITTERS",
+    "MISSING_CATEGORY_STRINGS",
     "OnnxGraph",
     "register_activation_emitter",
     "register_layer_emitter",
@@ -138,6 +168,8 @@ class OnnxGraph:
     ----------
     dtype : numpy.dtype
         Floating dtype of the computation.
+    what : str
+        What is being converted, for error messages.
     proto_dtype : int
         The matching ``onnx.TensorProto`` element type.
     """
@@ -149,7 +181,7 @@ class OnnxGraph:
         self.proto_dtype = (
             TensorProto.DOUBLE if self.dtype == np.float64 else TensorProto.FLOAT
         )
-        self._what = what
+        self.what = what
 
     def node(self, op_type, *inputs, output=None, domain="", **attributes):
         """Add a node with one output and return the output's name.
@@ -180,7 +212,7 @@ class OnnxGraph:
         """
         if self.dtype == np.float64 and op_type in FLOAT32_ONLY_OPS:
             raise ValueError(
-                f"{self._what} needs the ONNX operator {op_type!r}, which "
+                f"{self.what} needs the ONNX operator {op_type!r}, which "
                 "onnxruntime runs in float32 only; convert with a float32 "
                 "input (FloatTensorType) instead of a float64 one."
             )
@@ -195,6 +227,53 @@ class OnnxGraph:
             **attributes,
         )
         return output
+
+    def reduce(self, op_type, x, axes, keepdims=False):
+        """Add a reduction over ``axes`` and return its output's name.
+
+        ONNX moved the axes of the reductions from an attribute to an input
+        (at opset 18 for most, 13 for ``ReduceSum``); this writes them the
+        way the conversion's target opset reads them.
+
+        Parameters
+        ----------
+        op_type : str
+            ONNX reduction, such as ``'ReduceMean'`` or ``'ReduceLogSumExp'``.
+        x : str
+            Name of the input tensor.
+        axes : sequence of int
+            Axes reduced.
+        keepdims : bool, default=False
+            Whether the reduced axes are kept with length 1.
+
+        Returns
+        -------
+        output : str
+            Name of the output tensor.
+        """
+        axes_as_input = 13 if op_type == "ReduceSum" else 18
+        opset = self._container.target_opset
+        if opset is None or opset >= axes_as_input:
+            axes = self.constant(list(axes), dtype=np.int64)
+            return self.node(op_type, x, axes, keepdims=int(keepdims))
+        return self.node(op_type, x, axes=list(axes), keepdims=int(keepdims))
+
+    def reshape(self, x, shape):
+        """Reshape ``x``; a 0 in ``shape`` keeps that axis's length (the rows).
+
+        Parameters
+        ----------
+        x : str
+            Name of the input tensor.
+        shape : sequence of int
+            The new shape, in ONNX's ``Reshape`` convention.
+
+        Returns
+        -------
+        output : str
+            Name of the output tensor.
+        """
+        return self.node("Reshape", x, self.constant(list(shape), dtype=np.int64))
 
     def constant(self, value, dtype=None):
         """Add a constant tensor and return its name.
@@ -377,8 +456,109 @@ def _emit_activation_layer(graph, layer, params, x, n_inputs):
     return _emit_activation(graph, layer.activation, x)
 
 
+def _emit_dropout(graph, layer, params, x, n_inputs):
+    return x
+
+
+def _emit_feature_scale(graph, layer, params, x, n_inputs):
+    return graph.node("Mul", x, graph.constant(params[0]))
+
+
+def _emit_parametric_activation(graph, layer, params, x, n_inputs):
+    # z + alpha (f(z) - z), in the engine's order.
+    activated = _emit_activation(graph, layer.activation, x)
+    difference = graph.node("Sub", activated, x)
+    return graph.node(
+        "Add", graph.node("Mul", difference, graph.constant(params[0])), x
+    )
+
+
+def _emit_periodic_embedding(graph, layer, params, x, n_inputs):
+    frequencies, phases, coef, intercept = params
+    n_embedded, width = intercept.shape
+    embedded = x
+    if layer.columns is not None:
+        columns = graph.constant(list(layer.columns), dtype=np.int64)
+        embedded = graph.node("Gather", x, columns, axis=1)
+    # (rows, columns, 1) against (columns, frequencies): each column's angles.
+    angles = graph.node(
+        "Mul", graph.reshape(embedded, [0, n_embedded, 1]), graph.constant(frequencies)
+    )
+    angles = graph.node("Mul", angles, graph.constant(2.0 * np.pi))
+    cosines = graph.node("Cos", graph.node("Add", angles, graph.constant(phases)))
+    # One batched product per column: (columns, rows, frequencies) @ coef.
+    by_column = graph.node("Transpose", cosines, perm=[1, 0, 2])
+    linear = graph.node("MatMul", by_column, graph.constant(coef))
+    linear = graph.node("Transpose", linear, perm=[1, 0, 2])
+    linear = graph.node("Add", linear, graph.constant(intercept))
+    if layer.activation is not None:
+        linear = _emit_activation(graph, layer.activation, linear)
+    # [e_0, e_1, ..., X], as the layer's forward writes its output.
+    embeddings = graph.reshape(linear, [0, n_embedded * width])
+    return graph.node("Concat", embeddings, x, axis=1)
+
+
+def _emit_categorical_embedding(graph, layer, params, x, n_inputs):
+    embedded = set(layer.columns)
+    passed = [column for column in range(n_inputs) if column not in embedded]
+    blocks = []
+    if passed:
+        indices = graph.constant(passed, dtype=np.int64)
+        blocks.append(graph.node("Gather", x, indices, axis=1))
+    for column, table in zip(layer.columns, params, strict=True):
+        code = graph.node("Gather", x, graph.constant([column], dtype=np.int64), axis=1)
+        # Codes are whole numbers stored as floats; Round guards the Cast,
+        # which truncates, as the engine rounds.
+        code = graph.node("Cast", graph.node("Round", code), to=TensorProto.INT64)
+        code = graph.reshape(code, [-1])
+        blocks.append(graph.node("Gather", graph.constant(table), code, axis=0))
+    return graph.node("Concat", *blocks, axis=1)
+
+
+def _emit_ensemble_input(graph, layer, params, x, n_inputs):
+    if not params:
+        repeats = graph.constant([1, layer.n_members], dtype=np.int64)
+        return graph.node("Tile", x, repeats)
+    # (rows, 1, inputs) * (members, inputs): member m's copy in block m.
+    copies = graph.node(
+        "Mul", graph.reshape(x, [0, 1, n_inputs]), graph.constant(params[0])
+    )
+    return graph.reshape(copies, [0, layer.n_members * n_inputs])
+
+
+def _emit_ensemble_dense(graph, layer, params, x, n_inputs):
+    members, units = layer.n_members, layer.units
+    blocks = graph.reshape(x, [0, members, n_inputs // members])
+    if layer.sharing == "shared":
+        coef, intercept = params
+        output = graph.node("MatMul", blocks, graph.constant(coef))
+    elif layer.sharing == "none":
+        coef, intercept = params
+        # (members, rows, inputs) @ (members, inputs, units): member by member.
+        by_member = graph.node("Transpose", blocks, perm=[1, 0, 2])
+        output = graph.node("MatMul", by_member, graph.constant(coef))
+        output = graph.node("Transpose", output, perm=[1, 0, 2])
+    else:
+        coef, input_scaling, output_scaling, intercept = params
+        scaled = graph.node("Mul", blocks, graph.constant(input_scaling))
+        output = graph.node("MatMul", scaled, graph.constant(coef))
+        output = graph.node("Mul", output, graph.constant(output_scaling))
+    output = graph.node("Add", output, graph.constant(intercept))
+    return graph.reshape(output, [0, members * units])
+
+
 #: Emitters of the layers, by exact class (see the module docstring).
-LAYER_EMITTERS = {Dense: _emit_dense, ActivationLayer: _emit_activation_layer}
+LAYER_EMITTERS = {
+    Dense: _emit_dense,
+    ActivationLayer: _emit_activation_layer,
+    Dropout: _emit_dropout,
+    FeatureScale: _emit_feature_scale,
+    ParametricActivation: _emit_parametric_activation,
+    PeriodicEmbedding: _emit_periodic_embedding,
+    CategoricalEmbedding: _emit_categorical_embedding,
+    EnsembleInput: _emit_ensemble_input,
+    EnsembleDense: _emit_ensemble_dense,
+}
 
 
 def register_layer_emitter(layer_class, emitter):
@@ -408,11 +588,6 @@ def register_layer_emitter(layer_class, emitter):
 def _emit_network(graph, estimator, x):
     """Add the estimator's network to the graph; return its raw output's name."""
     network = estimator._network
-    if network.n_members is not None:
-        raise ValueError(
-            f"{type(estimator).__name__} is an ensemble of {network.n_members} "
-            "networks, which skneural.onnx does not convert."
-        )
     arrays = network._assemble(
         estimator.coefs_, estimator.intercepts_, estimator._fitted_layer_params()
     )
@@ -427,19 +602,248 @@ def _emit_network(graph, estimator, x):
                 f"{type(layer).__name__}, emitter)."
             )
         x = emitter(graph, layer, params, x, n_inputs)
-    return x
+    if network.n_members is None:
+        return x
+    members = graph.reshape(x, [0, network.n_members, network.n_outputs])
+    mean_raw = _MEAN_RAW_EMITTERS[network.out_activation]
+    return mean_raw(graph, members, network.n_members)
+
+
+# For each output function, the raw output that it maps to the mean of the
+# members' outputs, from (rows, members, outputs): the engine's _MEAN_RAW,
+# with the same log-sum-exps, so that no member's exponential overflows.
+def _mean_identity(graph, members, n_members):
+    return graph.reduce("ReduceMean", members, [1])
+
+
+def _mean_exp(graph, members, n_members):
+    log_sum = graph.reduce("ReduceLogSumExp", members, [1])
+    return graph.node("Sub", log_sum, graph.constant(np.log(n_members)))
+
+
+def _log_sigmoid(graph, z):
+    # log sigmoid(z) = -softplus(-z), exact in both tails.
+    return graph.node("Neg", _softplus(graph, graph.node("Neg", z)))
+
+
+def _mean_logistic(graph, members, n_members):
+    positive = graph.reduce("ReduceLogSumExp", _log_sigmoid(graph, members), [1])
+    negated = graph.node("Neg", members)
+    negative = graph.reduce("ReduceLogSumExp", _log_sigmoid(graph, negated), [1])
+    return graph.node("Sub", positive, negative)
+
+
+def _mean_softmax(graph, members, n_members):
+    log_probabilities = graph.node("LogSoftmax", members, axis=2)
+    return _mean_exp(graph, log_probabilities, n_members)
+
+
+_MEAN_RAW_EMITTERS = {
+    "identity": _mean_identity,
+    "exp": _mean_exp,
+    "logistic": _mean_logistic,
+    "softmax": _mean_softmax,
+}
+
+
+# ------------------------------------------------------- tabular preprocessing
+#: How a string input spells a missing category: what ``astype(str)`` makes
+#: of NaN, None and pandas' NA, and the empty string. A fitted category
+#: spelled so would be ambiguous, and is refused.
+MISSING_CATEGORY_STRINGS = ("", "nan", "NaN", "None", "<NA>")
+
+
+class _InputColumns:
+    """The table's columns in the graph: one 2-D input, or one input per column.
+
+    skl2onnx gives an array one input of ``n_features`` columns and a
+    DataFrame one input of one column per column (a string tensor for a
+    column of strings).
+    """
+
+    def __init__(self, graph, inputs):
+        self._graph = graph
+        self._inputs = inputs
+
+    def is_string(self, j):
+        return isinstance(self._variable(j).type, StringTensorType)
+
+    def raw(self, j):
+        """Column ``j`` as the input holds it, shape (N, 1)."""
+        if len(self._inputs) > 1:
+            return self._inputs[j].full_name
+        indices = self._graph.constant([j], dtype=np.int64)
+        return self._graph.node("Gather", self._inputs[0].full_name, indices, axis=1)
+
+    def numbers(self, columns, what):
+        """Columns ``columns`` cast to float64, shape (N, len(columns))."""
+        strings = [self.name(j) for j in columns if self.is_string(j)]
+        if strings:
+            raise ValueError(
+                f"{what} reads the input column {strings[0]!r} as numbers, but its "
+                "ONNX input holds strings: convert with that column's numeric "
+                "type (an array or DataFrame column of numbers)."
+            )
+        graph = self._graph
+        if len(self._inputs) == 1:
+            whole = graph.node("Cast", self._inputs[0].full_name, to=TensorProto.DOUBLE)
+            indices = graph.constant(list(columns), dtype=np.int64)
+            return graph.node("Gather", whole, indices, axis=1)
+        cast = [graph.node("Cast", self.raw(j), to=TensorProto.DOUBLE) for j in columns]
+        return cast[0] if len(cast) == 1 else graph.node("Concat", *cast, axis=1)
+
+    def name(self, j):
+        """Name of column ``j``: its input's, or ``x<j>`` in a 2-D input."""
+        return self._inputs[j].raw_name if len(self._inputs) > 1 else f"x{j}"
+
+    def _variable(self, j):
+        return self._inputs[j if len(self._inputs) > 1 else 0]
+
+
+def _emit_numeric(graph, preprocessor, columns):
+    """Scaled, clipped and imputed numeric columns, then the missing indicators."""
+    features = preprocessor.numeric_features_
+    x = columns.numbers(features, graph.what)
+    missing = graph.node("IsNaN", x)
+    # (x - centre) / scale in float64, as the preprocessor; a scale of inf
+    # (a constant column) makes every finite value 0.
+    scaled = graph.node("Sub", x, graph.constant(preprocessor.center_, np.float64))
+    scaled = graph.node("Div", scaled, graph.constant(preprocessor.scale_, np.float64))
+    bound = preprocessor.smooth_clip
+    if bound is not None:
+        scaled = _smooth_clip(graph, scaled, bound)
+    blocks = [graph.node("Where", missing, graph.constant([0.0], np.float64), scaled)]
+    indicated = np.searchsorted(features, preprocessor.missing_indicator_features_)
+    if len(indicated):
+        positions = graph.constant(indicated, dtype=np.int64)
+        indicators = graph.node("Gather", missing, positions, axis=1)
+        blocks.append(graph.node("Cast", indicators, to=TensorProto.DOUBLE))
+    return blocks
+
+
+def _smooth_clip(graph, x, bound):
+    # bound r / sqrt(1 + r^2) with r = x / bound, written as
+    # bound (r / m) / sqrt((1 / m)^2 + (r / m)^2) for m = max(|r|, 1): nothing
+    # is squared above 1, so nothing overflows, and an overflowed r of
+    # +-inf, clipped to the largest float, gives +-bound as the engine's.
+    largest = np.finfo(np.float64).max
+    ratio = graph.node("Div", x, graph.constant(bound, np.float64))
+    ratio = graph.node(
+        "Clip",
+        ratio,
+        graph.constant(-largest, np.float64),
+        graph.constant(largest, np.float64),
+    )
+    norm = graph.node("Max", graph.node("Abs", ratio), graph.constant(1.0, np.float64))
+    unit = graph.node("Div", ratio, norm)
+    inverse = graph.node("Reciprocal", norm)
+    squares = graph.node(
+        "Add", graph.node("Mul", inverse, inverse), graph.node("Mul", unit, unit)
+    )
+    clipped = graph.node("Div", unit, graph.node("Sqrt", squares))
+    return graph.node("Mul", clipped, graph.constant(bound, np.float64))
+
+
+def _emit_levels(graph, preprocessor, columns, j):
+    """One-hot columns of the levels of column ``j`` (the missing level last).
+
+    A value that ``fit`` did not see (and a missing value when ``fit`` saw
+    none) matches no level: a row of zeros, as the preprocessor's unknown.
+    """
+    levels = preprocessor._levels(j)
+    has_missing_level = len(levels) > 0 and _is_missing_level(levels[-1])
+    known = levels[:-1] if has_missing_level else levels
+    name = _feature_name(preprocessor, j)
+    if columns.is_string(j):
+        spelled = [str(level) for level in known]
+        ambiguous = sorted(set(spelled) & set(MISSING_CATEGORY_STRINGS))
+        if ambiguous or len(set(spelled)) < len(spelled):
+            raise ValueError(
+                f"The categories of column {name!r} cannot be told apart as "
+                f"strings in ONNX: {spelled} (a string input spells a missing "
+                f"value as one of {list(MISSING_CATEGORY_STRINGS)})."
+            )
+        value = columns.raw(j)
+        matches = graph.node("Equal", value, graph.constant(np.array(spelled)))
+        missing = [
+            graph.node("Equal", value, graph.constant(np.array([spelling])))
+            for spelling in MISSING_CATEGORY_STRINGS
+        ]
+        missing = functools.reduce(
+            lambda left, right: graph.node("Or", left, right), missing
+        )
+    else:
+        if not all(isinstance(level, Real) for level in known):
+            raise ValueError(
+                f"Column {name!r} has the categories {list(known)}, but its ONNX "
+                "input holds numbers: convert with a string column for it."
+            )
+        value = columns.numbers([j], graph.what)
+        numbers = np.array([float(level) for level in known])
+        matches = graph.node("Equal", value, graph.constant(numbers, np.float64))
+        missing = graph.node("IsNaN", value)
+    blocks = [graph.node("Cast", matches, to=TensorProto.DOUBLE)]
+    if has_missing_level:
+        blocks.append(graph.node("Cast", missing, to=TensorProto.DOUBLE))
+    return blocks[0] if len(blocks) == 1 else graph.node("Concat", *blocks, axis=1)
+
+
+def _is_missing_level(level):
+    return isinstance(level, float | np.floating) and np.isnan(level)
+
+
+def _feature_name(preprocessor, j):
+    names = getattr(preprocessor, "feature_names_in_", None)
+    return str(names[j]) if names is not None else f"x{j}"
+
+
+def _emit_preprocessing(graph, estimator, inputs):
+    """Return the network's input computed from the table's columns.
+
+    The preprocessor's dense block, then the codes of the embedded columns
+    as floats, as the estimator's ``_preprocess`` writes them.
+    """
+    preprocessor = estimator.preprocessor_
+    columns = _InputColumns(graph, inputs)
+    blocks = []
+    if len(preprocessor.numeric_features_):
+        blocks += _emit_numeric(graph, preprocessor, columns)
+    blocks += [
+        _emit_levels(graph, preprocessor, columns, j)
+        for j in preprocessor.one_hot_features_
+    ]
+    for j in preprocessor.embedded_features_:
+        # 1 + the level's index, 0 for an unknown value: the one-hot row
+        # times the codes.
+        one_hot = _emit_levels(graph, preprocessor, columns, j)
+        n_levels = len(preprocessor._levels(j))
+        codes = np.arange(1.0, n_levels + 1.0).reshape(-1, 1)
+        blocks.append(graph.node("MatMul", one_hot, graph.constant(codes, np.float64)))
+    table = blocks[0] if len(blocks) == 1 else graph.node("Concat", *blocks, axis=1)
+    return graph.node("Cast", table, to=graph.proto_dtype)
 
 
 # ------------------------------------------------------------------ converters
+_TABULAR = (TabularMLPClassifier, TabularMLPRegressor)
+
+
+def _network_estimator(estimator):
+    """Return the estimator that holds the network (a tabular one's inner MLP)."""
+    return estimator.mlp_ if isinstance(estimator, _TABULAR) else estimator
+
+
 def _float_type(operator):
-    """Return the graph's float tensor type: float64 for a float64 input only."""
-    if isinstance(operator.inputs[0].type, DoubleTensorType):
+    """Return the graph's float tensor type: float64 when an input is float64."""
+    if any(isinstance(variable.type, DoubleTensorType) for variable in operator.inputs):
         return DoubleTensorType
     return FloatTensorType
 
 
 def _network_input(graph, operator):
-    """Return the name of the input, cast to the graph's dtype."""
+    """Return the name of the network's input, in the graph's dtype."""
+    estimator = operator.raw_operator
+    if isinstance(estimator, _TABULAR):
+        return _emit_preprocessing(graph, estimator, operator.inputs)
     return graph.node("Cast", operator.inputs[0].full_name, to=graph.proto_dtype)
 
 
@@ -461,20 +865,56 @@ def _label_classes(scope, estimator):
 
 def _is_multilabel(estimator):
     # One independent logistic output per label; a binary problem has one.
-    return estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1
+    network = _network_estimator(estimator)
+    return network.out_activation_ == "logistic" and network.n_outputs_ > 1
 
 
 def _check_input(operator):
-    """Check that the estimator is fitted and the input has its width."""
+    """Check that the estimator is fitted and the inputs have its width.
+
+    The tabular estimators also take one input per column, as skl2onnx makes
+    of a DataFrame.
+    """
     estimator = operator.raw_operator
     check_is_fitted(estimator)
-    shape = operator.inputs[0].type.shape
+    name = type(estimator).__name__
+    n_features = estimator.n_features_in_
+    inputs = operator.inputs
+    if len(inputs) > 1:
+        _check_column_inputs(estimator, inputs)
+        return
+    shape = inputs[0].type.shape
     n_columns = shape[1] if len(shape) == 2 else None
-    if isinstance(n_columns, int) and n_columns != estimator.n_features_in_:
+    if isinstance(n_columns, int) and n_columns != n_features:
         raise ValueError(
-            f"The ONNX input has {n_columns} columns, but "
-            f"{type(estimator).__name__} is fitted on {estimator.n_features_in_} "
-            "features."
+            f"The ONNX input has {n_columns} columns, but {name} is fitted on "
+            f"{n_features} features."
+        )
+
+
+def _check_column_inputs(estimator, inputs):
+    name = type(estimator).__name__
+    if not isinstance(estimator, _TABULAR):
+        raise ValueError(
+            f"{name} takes one ONNX input, got {len(inputs)}; put the columns "
+            "together first (a ColumnTransformer or a single array)."
+        )
+    if len(inputs) != estimator.n_features_in_:
+        raise ValueError(
+            f"The ONNX graph has {len(inputs)} inputs, one per column, but {name} "
+            f"is fitted on {estimator.n_features_in_} features."
+        )
+    wide = [variable.onnx_name for variable in inputs if variable.type.shape[1:] != [1]]
+    if wide:
+        raise ValueError(
+            f"With one ONNX input per column, each input is one column; {wide} are not."
+        )
+    expected = getattr(estimator, "feature_names_in_", None)
+    names = [variable.raw_name for variable in inputs]
+    if expected is not None and names != list(expected):
+        raise ValueError(
+            f"The ONNX inputs {names} are not the columns {list(expected)} that "
+            f"{name} is fitted on, in that order."
         )
 
 
@@ -504,14 +944,15 @@ def _classifier_shapes(operator):
 def _regressor_shapes(operator):
     _check_input(operator)
     n_rows = operator.inputs[0].get_first_dimension()
-    n_outputs = operator.raw_operator.n_outputs_
+    n_outputs = _network_estimator(operator.raw_operator).n_outputs_
     operator.outputs[0].type = _float_type(operator)([n_rows, n_outputs])
 
 
 def _convert_classifier(scope, operator, container):
     estimator = operator.raw_operator
+    network = _network_estimator(estimator)
     graph = _graph(scope, operator, container)
-    raw = _emit_network(graph, estimator, _network_input(graph, operator))
+    raw = _emit_network(graph, network, _network_input(graph, operator))
     labels, probabilities = (output.full_name for output in operator.outputs)
     # Labels come from the logits, as predict computes them, so that a
     # probability that rounds to 1/2 cannot flip a label.
@@ -520,7 +961,7 @@ def _convert_classifier(scope, operator, container):
         graph.node("Cast", positive, output=labels, to=TensorProto.INT64)
         _clip_probabilities(graph, graph.node("Sigmoid", raw), probabilities)
         return
-    if estimator.n_outputs_ == 1:
+    if network.n_outputs_ == 1:
         # One logit: sigmoid(-z) and sigmoid(z), each exact in its tail,
         # where 1 - sigmoid(z) would round to 0.
         negative = graph.node("Sigmoid", graph.node("Neg", raw))
@@ -548,29 +989,42 @@ def _clip_probabilities(graph, proba, output):
 
 def _convert_regressor(scope, operator, container):
     estimator = operator.raw_operator
+    network = _network_estimator(estimator)
     graph = _graph(scope, operator, container)
-    raw = _emit_network(graph, estimator, _network_input(graph, operator))
-    _OUTPUT_EMITTERS[estimator.out_activation_](
-        graph, raw, operator.outputs[0].full_name
-    )
+    raw = _emit_network(graph, network, _network_input(graph, operator))
+    output = operator.outputs[0].full_name
+    if network is estimator:
+        _OUTPUT_EMITTERS[network.out_activation_](graph, raw, output)
+        return
+    # The tabular regressor's network predicts standardised targets.
+    prediction = _OUTPUT_EMITTERS[network.out_activation_](graph, raw, None)
+    prediction = graph.node("Mul", prediction, graph.constant(estimator.target_scale_))
+    prediction = graph.node("Add", prediction, graph.constant(estimator.target_mean_))
+    if estimator.clip_prediction:
+        low = graph.constant(estimator.target_min_)
+        prediction = graph.node("Max", prediction, low)
+        prediction = graph.node(
+            "Min", prediction, graph.constant(estimator.target_max_)
+        )
+    graph.node("Identity", prediction, output=output)
 
 
 def _output_identity(graph, raw, output):
-    graph.node("Identity", raw, output=output)
+    return graph.node("Identity", raw, output=output)
 
 
 def _output_logistic(graph, raw, output):
-    graph.node("Sigmoid", raw, output=output)
+    return graph.node("Sigmoid", raw, output=output)
 
 
 def _output_softmax(graph, raw, output):
-    graph.node("Softmax", raw, axis=1, output=output)
+    return graph.node("Softmax", raw, axis=1, output=output)
 
 
 def _output_exp(graph, raw, output):
     # Capped below the overflow threshold, as the engine's exp_output.
     cap = graph.constant(np.log(np.finfo(graph.dtype).max) - 1)
-    graph.node("Exp", graph.node("Min", raw, cap), output=output)
+    return graph.node("Exp", graph.node("Min", raw, cap), output=output)
 
 
 # The regressors' output functions, by the name the losses give them.
@@ -587,7 +1041,7 @@ _CLASSIFIER_OPTIONS = {
     "output_class_labels": [False, True],
 }
 
-for _classifier in (GDLogisticClassifier, MLPSoftmaxClassifier):
+for _classifier in (GDLogisticClassifier, MLPSoftmaxClassifier, TabularMLPClassifier):
     update_registered_converter(
         _classifier,
         f"Skneural{_classifier.__name__}",
@@ -595,7 +1049,7 @@ for _classifier in (GDLogisticClassifier, MLPSoftmaxClassifier):
         _convert_classifier,
         options=_CLASSIFIER_OPTIONS,
     )
-for _regressor in (GDLinearRegressor, MLPRegressor):
+for _regressor in (GDLinearRegressor, MLPRegressor, TabularMLPRegressor):
     update_registered_converter(
         _regressor,
         f"Skneural{_regressor.__name__}",

@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 skl2onnx = pytest.importorskip("skl2onnx")
 ort = pytest.importorskip("onnxruntime")
 
+import pandas as pd  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
@@ -29,6 +30,8 @@ from skneural import (  # noqa: E402
     GDLogisticClassifier,
     MLPRegressor,
     MLPSoftmaxClassifier,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
 )
 from skneural.datasets import load_heart_disease  # noqa: E402
 from skneural.engine.activations import (  # noqa: E402
@@ -38,7 +41,14 @@ from skneural.engine.activations import (  # noqa: E402
     LeakyReLU,
     register_activation,
 )
-from skneural.engine.tabular_layers import FeatureScale  # noqa: E402
+from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput  # noqa: E402
+from skneural.engine.layers import ActivationLayer, Dense, Dropout  # noqa: E402
+from skneural.engine.tabular_layers import (  # noqa: E402
+    CategoricalEmbedding,
+    FeatureScale,
+    ParametricActivation,
+    PeriodicEmbedding,
+)
 
 ACTIVATION_CASES = [
     *ACTIVATIONS.builtin_names,
@@ -460,26 +470,27 @@ def test_emitter_registration_checks_its_arguments():
 
 
 def test_a_layer_without_a_graph_is_named_and_the_layer_hook_converts(monkeypatch):
+    class OwnScale(FeatureScale):
+        """A layer of a user's: its parent's graph is not borrowed."""
+
     X, y = numeric_problem("multiclass")
-    model = fitted(classifier("relu", hidden_layer_sizes=(FeatureScale(), 6)), X, y)
-    with pytest.raises(ValueError, match=r"FeatureScale\(.*\) has no ONNX graph"):
+    model = fitted(classifier("relu", hidden_layer_sizes=(OwnScale(), 6)), X, y)
+    with pytest.raises(ValueError, match=r"OwnScale\(.*\) has no ONNX graph"):
         skl2onnx.to_onnx(model, X[:1].astype(np.float32))
 
-    def emit_feature_scale(graph, layer, params, x, n_inputs):
+    def emit_own_scale(graph, layer, params, x, n_inputs):
         return graph.node("Mul", x, graph.constant(params[0]))
 
     monkeypatch.setattr(
         skneural.onnx, "LAYER_EMITTERS", dict(skneural.onnx.LAYER_EMITTERS)
     )
-    skneural.onnx.register_layer_emitter(FeatureScale, emit_feature_scale)
+    skneural.onnx.register_layer_emitter(OwnScale, emit_own_scale)
     X32 = X.astype(np.float32)
     onx = skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False})
     check_classifier(model, X32, onx)
 
 
 def test_dropout_and_activation_layers_and_ntk_dense_layers_convert():
-    from skneural.engine.layers import ActivationLayer, Dense
-
     X, y = numeric_problem("multiclass")
     hidden = (Dense(7, "tanh", parametrization="ntk"), 5, ActivationLayer("silu"))
     model = fitted(classifier("relu", hidden, "adam", dropout=[0.0, 0.3, 0.0]), X, y)
@@ -487,3 +498,354 @@ def test_dropout_and_activation_layers_and_ntk_dense_layers_convert():
     check_classifier(
         model, X32, skl2onnx.to_onnx(model, X32[:1], options={"zipmap": False})
     )
+
+
+# ------------------------------------------------------------ tabular layers
+def layer_problem(target, dtype):
+    """The numeric problem with a fifth column of integer codes 0 to 4."""
+    X, y = numeric_problem(target)
+    codes = np.digitize(X[:, 3], [-1.0, -0.3, 0.3, 1.0])
+    return np.column_stack([X, codes]).astype(dtype), y
+
+
+def tabular_layers(members=None, sharing="shared", scaling_init="random-signs"):
+    layers = [
+        CategoricalEmbedding(columns=[4], cardinalities=[5], dim=3),
+        PeriodicEmbedding(n_frequencies=4, columns=[0, 1, 2], activation="relu"),
+        PeriodicEmbedding(n_frequencies=3, embedding_width=2),
+        FeatureScale(),
+    ]
+    if members is None:
+        return (*layers, Dense(6), ParametricActivation("mish"), Dropout(0.2))
+    return (
+        *layers,
+        EnsembleInput(members, scaling_init),
+        EnsembleDense(6, members, sharing),
+        ParametricActivation("selu"),
+        Dropout(0.2),
+        EnsembleDense(5, members, "adapters"),
+        ActivationLayer("tanh"),
+    )
+
+
+LAYER_CASES = [
+    {},
+    {"members": 3},
+    {"members": 3, "sharing": "adapters", "scaling_init": "normal"},
+    {"members": 2, "sharing": "none", "scaling_init": None},
+]
+LAYER_TARGETS = ["binary", "multiclass", "multilabel", "multi-output", "poisson"]
+
+
+def layer_model(target, **layers):
+    hidden = tabular_layers(**layers)
+    params = {"solver": "adam", "max_iter": 30, "random_state": 0}
+    if target in CLASSES:
+        return MLPSoftmaxClassifier(hidden, **params)
+    loss = "poisson" if target == "poisson" else "squared_error"
+    return MLPRegressor(loss, hidden, **params)
+
+
+def check_network(model, X, target, rtol, atol):
+    options = {"zipmap": False} if target in CLASSES else None
+    outputs = run(skl2onnx.to_onnx(model, X[:1], options=options), X)
+    if target in CLASSES:
+        labels, probabilities = outputs
+        assert_array_equal(labels, model.predict(X))
+        assert_allclose(probabilities, model.predict_proba(X), rtol=rtol, atol=atol)
+    else:
+        (prediction,) = outputs
+        expected = model.predict(X).reshape(prediction.shape)
+        assert_allclose(prediction, expected, rtol=rtol, atol=atol)
+    return outputs
+
+
+@pytest.mark.parametrize("target", LAYER_TARGETS)
+@pytest.mark.parametrize("layers", LAYER_CASES, ids=repr)
+def test_tabular_and_ensemble_layers_convert(target, layers):
+    # Embeddings, scales, parametric activations, dropout and the ensemble's
+    # members, their sharings and the mean of their predictions.
+    X, y = layer_problem(target, np.float32)
+    model = fitted(layer_model(target, **layers), X, y)
+    if layers:
+        assert model._network.n_members == layers["members"]
+    check_network(model, X, target, rtol=1e-5, atol=PROBABILITY_TOLERANCE)
+
+
+@pytest.mark.parametrize("target", LAYER_TARGETS)
+def test_tabular_and_ensemble_layers_convert_to_float64(target):
+    X, y = layer_problem(target, np.float64)
+    model = fitted(layer_model(target, members=3, sharing="adapters"), X, y)
+    check_network(model, X, target, rtol=1e-12, atol=1e-14)
+
+
+def test_ensemble_mean_stays_finite_on_extreme_inputs():
+    # The members' log-sum-exps, as in the engine: no member's exponential
+    # overflows however far out the input lies.
+    for target in ("multiclass", "multilabel", "poisson"):
+        X, y = layer_problem(target, np.float32)
+        model = fitted(layer_model(target, members=3), X, y)
+        extreme = np.tile(X[:2], (2, 1))
+        extreme[:, :4] = [[1e4, -1e4, 3e4, -3e4]] * 2 + [[-3e4, 3e4, -1e4, 1e4]] * 2
+        outputs = check_network(model, extreme, target, rtol=1e-4, atol=1e-5)
+        assert all(np.isfinite(output).all() for output in outputs)
+
+
+# --------------------------------------------------------- tabular estimators
+def tabular(target, **params):
+    params = {
+        "hidden_layer_sizes": (16, 16),
+        "max_iter": 8,
+        "random_state": 0,
+        **params,
+    }
+    if target in CLASSES:
+        return TabularMLPClassifier(**params)
+    return TabularMLPRegressor(**params)
+
+
+def tabular_problem(target, dtype=np.float32, n_samples=160):
+    """Numbers with missing values and columns of integer-coded categories.
+
+    Column 1 is far from unit scale, column 2 has missing values, column 4
+    holds 3 levels and column 5 holds 12.
+    """
+    X, y = numeric_problem(target, n_samples)
+    rng = np.random.default_rng(1)
+    X[:, 1] = 1e3 * X[:, 1] + 5e3
+    X[rng.random(n_samples) < 0.15, 2] = np.nan
+    levels = np.column_stack(
+        [rng.integers(0, 3, n_samples), rng.integers(0, 12, n_samples)]
+    )
+    return np.column_stack([X, levels]).astype(dtype), y
+
+
+def new_rows(X):
+    """Rows that fit did not see: extremes, NaN where fit had none, new levels."""
+    rows = X[:6].copy()
+    rows[0, :4] = [1e4, -1e9, 3e4, -3e4]
+    rows[1, :4] = [-1e4, 1e9, -3e4, 3e4]
+    rows[2, 0] = np.nan  # no indicator: only imputed
+    rows[3, 4] = 7  # a level fit did not see: zeros in the one-hot block
+    rows[4, 5] = 40  # code 0 in the embedding
+    rows[5, 2] = np.nan
+    return rows
+
+
+def check_tabular(model, X, onx, target, rtol=1e-5, atol=PROBABILITY_TOLERANCE):
+    outputs = run(onx, X)
+    if target in CLASSES:
+        labels, probabilities = outputs
+        assert_array_equal(labels, model.predict(X))
+        assert_allclose(probabilities, model.predict_proba(X), rtol=rtol, atol=atol)
+    else:
+        (prediction,) = outputs
+        n_outputs = 2 if target == "multi-output" else 1
+        assert prediction.shape == (len(X), n_outputs)
+        expected = model.predict(X).reshape(prediction.shape)
+        # Targets of tens: a float32 network's rounding, rescaled.
+        assert_allclose(prediction, expected, rtol=rtol, atol=10 * atol)
+    return outputs
+
+
+TABULAR_TARGETS = ["binary", "multiclass", "single", "multi-output"]
+
+
+@pytest.mark.parametrize("target", TABULAR_TARGETS)
+@pytest.mark.parametrize("n_ensemble", [None, 3])
+@pytest.mark.parametrize("parametric_activation", [True, False])
+def test_tabular_estimators_convert_on_numeric_input(
+    target, n_ensemble, parametric_activation
+):
+    X, y = tabular_problem(target)
+    model = tabular(
+        target,
+        n_ensemble=n_ensemble,
+        parametric_activation=parametric_activation,
+        dropout=0.1,
+        categorical_features=[4, 5],
+        max_one_hot_cardinality=4,
+    )
+    model = fitted(model, X, y)
+    assert model.preprocessor_.missing_indicator_features_.tolist() == [2]
+    assert model.preprocessor_.embedded_features_.tolist() == [5]
+    options = {"zipmap": False} if target in CLASSES else None
+    onx = skl2onnx.to_onnx(model, X[:1], options=options)
+    check_tabular(model, X, onx, target)
+    outputs = check_tabular(model, new_rows(X), onx, target)
+    assert all(
+        np.isfinite(output).all() for output in outputs if output.dtype.kind == "f"
+    )
+
+
+@pytest.mark.parametrize("target", TABULAR_TARGETS)
+def test_tabular_estimators_convert_to_float64(target):
+    X, y = tabular_problem(target, np.float64)
+    model = fitted(tabular(target, n_ensemble=2, categorical_features=[4]), X, y)
+    options = {"zipmap": False} if target in CLASSES else None
+    onx = skl2onnx.to_onnx(model, X[:1], options=options)
+    assert onx.graph.output[-1].type.tensor_type.elem_type == TensorProto.DOUBLE
+    check_tabular(model, X, onx, target, rtol=1e-12, atol=1e-12)
+
+
+def test_tabular_preprocessing_options_convert():
+    # Standard scaling without clipping or indicators, and no embeddings.
+    X, y = tabular_problem("multiclass")
+    model = tabular(
+        "multiclass",
+        scaling="standard",
+        smooth_clip=None,
+        add_indicator=False,
+        numeric_embedding=None,
+        feature_scaling=False,
+    )
+    model = fitted(model, X[:, :4], y)
+    onx = skl2onnx.to_onnx(model, X[:1, :4], options={"zipmap": "columns"})
+    labels, *columns = run(onx, X[:, :4])
+    assert_array_equal(labels, model.predict(X[:, :4]))
+    assert_allclose(np.column_stack(columns), model.predict_proba(X[:, :4]), atol=1e-5)
+
+
+def test_tabular_regressor_clips_to_the_training_range():
+    X, y = tabular_problem("single")
+    model = fitted(tabular("single"), X, y)
+    # A narrower range than the training targets', so that the clip bites.
+    low, high = np.quantile(model.predict(X), [0.25, 0.75])
+    model.target_min_, model.target_max_ = np.array([low]), np.array([high])
+    for clip_prediction in (True, False):
+        model.set_params(clip_prediction=clip_prediction)
+        (prediction,) = run(skl2onnx.to_onnx(model, X[:1]), X)
+        assert_allclose(prediction[:, 0], model.predict(X), rtol=1e-5, atol=1e-4)
+        inside = (prediction >= np.float32(low)) & (prediction <= np.float32(high))
+        assert inside.all() == clip_prediction
+
+
+def string_categories(frame):
+    """The frame as onnxruntime takes it: categorical columns as strings."""
+    # Python strings in object columns, which skl2onnx makes string tensors of
+    # (it has no type for pandas' own string arrays).
+    categorical = [
+        name for name in frame.columns if not pd.api.types.is_numeric_dtype(frame[name])
+    ]
+    return frame.astype({name: str for name in categorical}).astype(
+        {name: object for name in categorical}
+    )
+
+
+@pytest.mark.parametrize("numbers", ["as loaded", "float32"])
+@pytest.mark.parametrize("max_one_hot_cardinality", [8, 0])
+def test_tabular_classifier_converts_a_dataframe_with_categories(
+    numbers, max_one_hot_cardinality
+):
+    X, y = load_heart_disease(return_X_y=True, as_frame=True)
+    assert {"ChestPain", "Thal"} <= set(X.select_dtypes("category").columns)
+    assert X["Thal"].isna().any() and X["Ca"].isna().any()
+    if numbers == "float32":
+        X = X.astype({name: np.float32 for name in X.select_dtypes("number").columns})
+    model = tabular("binary", max_one_hot_cardinality=max_one_hot_cardinality)
+    model = fitted(model, X, y)
+    assert len(model.preprocessor_.embedded_features_) == (
+        2 if max_one_hot_cardinality == 0 else 0
+    )
+    strings = string_categories(X)
+    # skl2onnx makes one input per column: a string tensor for the categories.
+    zipmap = numbers == "float32"
+    onx = skl2onnx.to_onnx(model, strings[:1], options={"zipmap": zipmap})
+    assert [graph_input.name for graph_input in onx.graph.input] == list(X.columns)
+    labels, probabilities = run(onx, strings)
+    assert_array_equal(labels, model.predict(X))
+    if zipmap:
+        probabilities = [
+            [row[label] for label in model.classes_] for row in probabilities
+        ]
+        tolerance = {"atol": PROBABILITY_TOLERANCE}
+    else:
+        tolerance = {"rtol": 1e-12, "atol": 1e-14}
+    assert_allclose(probabilities, model.predict_proba(X), **tolerance)
+
+
+def categories_frame(n_samples=150):
+    rng = np.random.default_rng(2)
+    city = rng.choice(["Lima", "Oslo", "Pune", None], n_samples).astype(object)
+    return pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n_samples).astype(np.float32),
+            "city": pd.Categorical(city),
+            "colour": rng.choice([f"c{k}" for k in range(10)], n_samples),
+            "count": rng.integers(0, 5, n_samples),
+        }
+    )
+
+
+@pytest.mark.parametrize("target", ["multiclass", "multi-output"])
+def test_missing_and_unseen_categories_convert(target):
+    X = categories_frame()
+    rng = np.random.default_rng(3)
+    y = {
+        "multiclass": np.where(
+            X["city"].isna(), "none", rng.choice(["a", "b"], len(X))
+        ),
+        "multi-output": np.column_stack([X["age"] / 10, X["count"]]),
+    }[target]
+    model = fitted(tabular(target, max_one_hot_cardinality=5), X, y)
+    preprocessor = model.preprocessor_
+    assert preprocessor.one_hot_features_.tolist() == [1]
+    assert preprocessor.embedded_features_.tolist() == [2]
+    assert pd.isna(preprocessor.categories_[0][-1])
+    new = pd.DataFrame(
+        {
+            "age": np.array([30.0, np.nan, 55.0, 41.0], np.float32),
+            # Missing (a level of its own), unseen, missing, seen.
+            "city": pd.Categorical([None, "Rome", np.nan, "Oslo"]),
+            # Missing where fit saw none, unseen, seen: unknown, code 0.
+            "colour": np.array([None, "c99", "c3", "c1"], dtype=object),
+            "count": [1, 2, 3, 9],
+        }
+    )
+    options = {"zipmap": False} if target in CLASSES else None
+    onx = skl2onnx.to_onnx(model, string_categories(X)[:1], options=options)
+    for frame in (X, new):
+        outputs = run(onx, string_categories(frame))
+        if target in CLASSES:
+            labels, probabilities = outputs
+            assert_array_equal(labels, model.predict(frame))
+            assert_allclose(probabilities, model.predict_proba(frame), atol=1e-5)
+        else:
+            (prediction,) = outputs
+            assert_allclose(prediction, model.predict(frame), rtol=1e-5, atol=1e-4)
+
+
+def test_tabular_conversion_errors_name_the_problem():
+    X = categories_frame()
+    y = X["age"].to_numpy()
+    model = fitted(tabular("single"), X, y)
+    strings = string_categories(X)
+    with pytest.raises(ValueError, match=r"inputs \['city', 'age'.*not the columns"):
+        skl2onnx.to_onnx(model, strings[["city", "age", "colour", "count"]][:1])
+    with pytest.raises(ValueError, match="column 'age' as numbers.*holds strings"):
+        skl2onnx.to_onnx(model, strings.astype({"age": str})[:1])
+    with pytest.raises(ValueError, match="has the categories.*holds numbers"):
+        skl2onnx.to_onnx(model, strings.assign(city=0.0)[:1])
+    spelled = X.assign(city=X["city"].cat.add_categories("None").fillna("None"))
+    model = fitted(tabular("single"), spelled, y)
+    with pytest.raises(ValueError, match="'city' cannot be told apart"):
+        skl2onnx.to_onnx(model, string_categories(spelled)[:1])
+    numeric = fitted(tabular("single"), X[["age", "count"]].to_numpy(), y)
+    with pytest.raises(ValueError, match="has 3 columns.*fitted on 2 features"):
+        skl2onnx.to_onnx(numeric, np.zeros((1, 3), np.float32))
+
+
+def test_multilabel_tabular_classifier_in_a_pipeline_with_a_bool_column():
+    # A bool column is categorical and its ONNX input a bool tensor, compared
+    # with the levels False and True as numbers.
+    X = categories_frame()
+    X["flag"] = X["count"] > 2
+    y = np.column_stack([X["age"] > 40, X["count"] > 1, X["flag"]]).astype(int)
+    model = fitted(make_pipeline(tabular("multilabel")), X, y)
+    assert model[-1].preprocessor_.is_categorical_.tolist()[-1]
+    strings = string_categories(X)
+    onx = skl2onnx.to_onnx(model, strings[:1], options={"zipmap": False})
+    labels, probabilities = run(onx, strings)
+    assert labels.shape == y.shape
+    assert_array_equal(labels, model.predict(X))
+    assert_allclose(probabilities, model.predict_proba(X), atol=PROBABILITY_TOLERANCE)
