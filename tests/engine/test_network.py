@@ -198,3 +198,22 @@ def test_output_without_intercepts(layer_sizes):
     coefs = network.coefs(params)
     intercepts[-1][...] = 5.0
     assert_array_equal(network.pack(coefs, intercepts), params)
+
+
+def test_output_intercepts_are_a_view_per_member_or_refused_without_intercepts():
+    from skneural.engine.ensemble_layers import EnsembleDense, EnsembleInput
+
+    single = Network((3, 4, 2))
+    params = np.zeros(single.n_params)
+    single.output_intercepts(params)[...] = 7.0
+    assert_array_equal(single.intercepts(params)[-1], [7.0, 7.0])
+    ensemble = Network((3, EnsembleInput(2), EnsembleDense(4, 2), 2), n_members=2)
+    params = np.zeros(ensemble.n_params)
+    view = ensemble.output_intercepts(params)
+    assert view.shape == (2, 2)
+    view[...] = [1.0, -1.0]
+    assert_array_equal(
+        ensemble.layer_params(params)[-1]["intercept"], [[1, -1], [1, -1]]
+    )
+    with pytest.raises(ValueError, match="no intercepts"):
+        Network((3, 2), output_intercept=False).output_intercepts(np.zeros(6))
