@@ -389,7 +389,9 @@ _SHARED_PARAMETERS = """
         (standard parametrisation) applied to each member's copy, and each
         member has its own output layer. Training minimises the mean of the
         members' losses; predictions average the members' probabilities
-        (or values). A fit costs about ``k`` times one network's.
+        (or values). The hidden layers run on ``k`` copies of each row, so
+        their share of a fit's time grows with ``k``; the embeddings and
+        feature scales before them run once.
     scaling : {{'robust', 'standard'}} or None, default='robust'
         Scaling of the numeric columns before the network.
     smooth_clip : float or None, default=3.0
