@@ -23,6 +23,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .hashing import GOLDEN
+
 __all__ = ["accepts", "get_kernels"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -37,8 +39,10 @@ def get_kernels():
     -------
     kernels : types.SimpleNamespace or None
         ``adam_step``, ``relu_derivative``, ``biased_relu``,
-        ``binary_log_loss`` and ``l2_term`` (see :func:`accepts` for the arrays
-        they take).
+        ``binary_log_loss``, ``l2_term``, ``dropout_mask``,
+        ``mixed_activation``, ``mixed_activation_backward``,
+        ``periodic_embedding`` and ``periodic_embedding_backward`` (see
+        :func:`accepts` for the arrays they take).
     """
     global _kernels
     if _kernels is None:
@@ -66,6 +70,11 @@ def get_kernels():
                 biased_relu=compile_(_biased_relu),
                 binary_log_loss=compile_(_binary_log_loss),
                 l2_term=compile_sum(_l2_term),
+                dropout_mask=compile_(_dropout_mask),
+                mixed_activation=compile_(_mixed_activation),
+                mixed_activation_backward=compile_(_mixed_activation_backward),
+                periodic_embedding=compile_(_periodic_embedding),
+                periodic_embedding_backward=compile_(_periodic_embedding_backward),
             )
     return _kernels or None
 
@@ -156,3 +165,144 @@ def _l2_term(weights, grad, scale):
         grad[i] += scale * weight
         squares += np.float64(weight) * np.float64(weight)
     return squares
+
+
+# Numba types a Python integer above 2**63 - 1 as a float: the SplitMix64
+# constants enter the loops as uint64 scalars.
+_GOLDEN = np.uint64(GOLDEN)
+_UNIT_STEP = np.uint64(0xD1B54A32D192ED03)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11))
+# Mish's clip of z, as in activations.Mish.
+_MISH_CLIP = 20.0
+_TWO_PI = 2.0 * math.pi
+
+
+def _dropout_mask(keys, offset, rate, scale, out):
+    # dropout.dropout_mask in one pass, in the same integer arithmetic (so
+    # the same bits): SplitMix64 of (key ^ offset) + unit * step, its top 53
+    # bits as a uniform in [0, 1), then 0 or scale.
+    shift_1, shift_2, shift_3, shift_uniform = _SHIFTS
+    zero = out.dtype.type(0)
+    for i in range(out.shape[0]):
+        key = keys[i] ^ offset
+        for j in range(out.shape[1]):
+            z = key + np.uint64(j) * _UNIT_STEP + _GOLDEN
+            z = (z ^ (z >> shift_1)) * _MIX_1
+            z = (z ^ (z >> shift_2)) * _MIX_2
+            z = z ^ (z >> shift_3)
+            uniform = np.float64(z >> shift_uniform) * 2.0**-53
+            out[i, j] = scale if uniform >= rate else zero
+
+
+def _mixed_activation(z, mixing, activated, out, mish):
+    # activated = f(z) and out = z + alpha (f(z) - z) in one pass; f is Mish
+    # when mish is true, else ReLU (NaN stays NaN, as in np.maximum).
+    zero = out.dtype.type(0)
+    two = out.dtype.type(2)
+    clip = out.dtype.type(_MISH_CLIP)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            value = z[i, j]
+            if mish:
+                u = math.exp(min(value, clip))
+                w = u * (u + two)
+                result = value * (w / (w + two))
+            else:
+                result = zero if value <= 0 else value
+            activated[i, j] = result
+            out[i, j] = (result - value) * mixing[j] + value
+
+
+def _mixed_activation_backward(z, activated, mixing, delta, grad, delta_in, mish):
+    # grad = column sums of delta (f(z) - z) and delta_in = delta (1 + alpha
+    # (f'(z) - 1)) in one pass; Mish's slope is activations.Mish's formula.
+    zero = delta.dtype.type(0)
+    one = delta.dtype.type(1)
+    two = delta.dtype.type(2)
+    four = delta.dtype.type(4)
+    clip = delta.dtype.type(_MISH_CLIP)
+    grad[:] = zero
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            value = z[i, j]
+            error = delta[i, j]
+            grad[j] += error * (activated[i, j] - value)
+            if mish:
+                u = math.exp(min(value, clip))
+                w = u * (u + two)
+                denominator = w + two
+                slope = (w + one) * value * four * (u / (u + one))
+                slope = slope / denominator / denominator + w / denominator
+            else:
+                slope = one if activated[i, j] > 0 else zero
+            delta_in[i, j] = (error * slope - error) * mixing[j] + error
+
+
+def _periodic_embedding(
+    embedded, frequencies, phases, coef, intercept, angles, cosines, output
+):
+    # Per embedded column k and row i: the angles 2 pi w x + b and their
+    # cosines (kept for the backward pass), and the linear map of the
+    # cosines into output[i, k * width : (k + 1) * width].
+    two_pi = output.dtype.type(_TWO_PI)
+    n_embedded, n_rows, n_frequencies = angles.shape
+    width = coef.shape[2]
+    for k in range(n_embedded):
+        for i in range(n_rows):
+            x = embedded[i, k]
+            for e in range(width):
+                output[i, k * width + e] = intercept[k, e]
+            for f in range(n_frequencies):
+                # NumPy's order, (x w) 2 pi + b: a large angle keeps its value.
+                angle = x * frequencies[k, f] * two_pi + phases[k, f]
+                cosine = math.cos(angle)
+                angles[k, i, f] = angle
+                cosines[k, i, f] = cosine
+                for e in range(width):
+                    output[i, k * width + e] += cosine * coef[k, f, e]
+
+
+def _periodic_embedding_backward(
+    embedded,
+    frequencies,
+    coef,
+    angles,
+    cosines,
+    delta,
+    g_frequencies,
+    g_phases,
+    g_coef,
+    g_intercept,
+    through,
+):
+    # The gradients of every group, and through[k, i], the gradient of the
+    # embedded input x_ik through its angles, from the output's gradient
+    # delta; d cos(a) / da = -sin(a).
+    zero = delta.dtype.type(0)
+    two_pi = delta.dtype.type(_TWO_PI)
+    n_embedded, n_rows, n_frequencies = angles.shape
+    width = coef.shape[2]
+    g_frequencies[:] = zero
+    g_phases[:] = zero
+    g_coef[:] = zero
+    g_intercept[:] = zero
+    for k in range(n_embedded):
+        for i in range(n_rows):
+            x = embedded[i, k] * two_pi
+            total = zero
+            for e in range(width):
+                g_intercept[k, e] += delta[i, k * width + e]
+            for f in range(n_frequencies):
+                cosine = cosines[k, i, f]
+                d_cosine = zero
+                for e in range(width):
+                    error = delta[i, k * width + e]
+                    g_coef[k, f, e] += cosine * error
+                    d_cosine += error * coef[k, f, e]
+                d_angle = -d_cosine * math.sin(angles[k, i, f])
+                g_phases[k, f] += d_angle
+                g_frequencies[k, f] += d_angle * x
+                total += d_angle * frequencies[k, f]
+            through[k, i] = total * two_pi

@@ -35,7 +35,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import Mish, ReLU, get_activation
+from .kernels import accepts, get_kernels
 from .layers import Layer, ParameterGroup, _takes_scratch
 
 __all__ = [
@@ -63,6 +64,19 @@ def _check_positive_integer(name, value):
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def _fused_kernels(*groups):
+    """Return the kernels if they take every group of arrays, else None.
+
+    The arrays of a group share a shape; all of them share one float dtype.
+    """
+    kernels = get_kernels()
+    if kernels is None or not all(accepts(*group) for group in groups):
+        return None
+    if len({group[0].dtype for group in groups}) > 1:
+        return None
+    return kernels
 
 
 def _column_sums_of_products(left, right, out):
@@ -262,13 +276,24 @@ class PeriodicEmbedding(Layer):
         frequencies, phases, coef, intercept = params
         embedded = self._embedded(X, buffers)
         angles, cosines, linear = self._column_major(buffers, *embedded.shape)
+        output = buffers["output"]
+        kernels = self._fused(
+            (embedded,), (angles, cosines), params[:2], (coef,), (intercept,), (output,)
+        )
+        if kernels is not None:
+            # One pass writes the embeddings and the angles and cosines that
+            # the backward pass reads, whichever path it takes.
+            kernels.periodic_embedding(
+                embedded, frequencies, phases, coef, intercept, angles, cosines, output
+            )
+            output[:, linear.shape[0] * self.embedding_width :] = X
+            return output
         np.multiply(embedded.T[:, :, None], frequencies[:, None, :], out=angles)
         angles *= _TWO_PI
         angles += phases[:, None, :]
         np.cos(angles, out=cosines)
         np.matmul(cosines, coef, out=linear)
         linear += intercept[:, None, :]
-        output = buffers["output"]
         embeddings = self._embeddings(output, linear.shape)
         if self.activation is None:
             np.copyto(embeddings, linear)
@@ -285,6 +310,34 @@ class PeriodicEmbedding(Layer):
         angles, cosines, linear = self._column_major(buffers, *embedded.shape)
         n_embedded, n_rows, n_frequencies = angles.shape
         flat = _view_as(buffers["scratch"], -1)
+        # The linear maps' gradient is spent before the gradient through
+        # the angles is written: the two share the start of the scratch.
+        through_angles = flat[: n_embedded * n_rows].reshape(n_embedded, n_rows)
+        kernels = self._fused(
+            (embedded,),
+            (angles, cosines),
+            (frequencies, g_frequencies, g_phases),
+            (coef, g_coef),
+            (g_intercept,),
+            (delta,),
+            (through_angles,),
+        )
+        if kernels is not None:
+            kernels.periodic_embedding_backward(
+                embedded,
+                frequencies,
+                coef,
+                angles,
+                cosines,
+                delta,
+                g_frequencies,
+                g_phases,
+                g_coef,
+                g_intercept,
+                through_angles,
+            )
+            self._add_input_gradient(delta, delta_in, through_angles)
+            return
         d_linear = flat[: linear.size].reshape(linear.shape)
         end = linear.size + angles.size
         d_cosines = flat[linear.size : end].reshape(angles.shape)
@@ -306,11 +359,22 @@ class PeriodicEmbedding(Layer):
         g_frequencies *= -_TWO_PI
         if delta_in is None:
             return
-        np.copyto(delta_in, delta[:, n_embedded * self.embedding_width :])
-        # The linear maps' gradient is spent: its space takes the inputs'.
-        through_angles = flat[: n_embedded * n_rows].reshape(n_embedded, n_rows)
         np.einsum("knf,kf->kn", d_cosines, frequencies, out=through_angles)
         through_angles *= -_TWO_PI
+        self._add_input_gradient(delta, delta_in, through_angles)
+
+    def _fused(self, *groups):
+        """Return the kernels if they compute this embedding on these arrays."""
+        if self.activation is not None:
+            return None
+        return _fused_kernels(*groups)
+
+    def _add_input_gradient(self, delta, delta_in, through_angles):
+        """Write the inputs' gradient: passed through, plus through the angles."""
+        if delta_in is None:
+            return
+        n_embedded = through_angles.shape[0]
+        np.copyto(delta_in, delta[:, n_embedded * self.embedding_width :])
         if self.columns is None:
             delta_in += through_angles.T
         else:
@@ -426,15 +490,39 @@ class ParametricActivation(Layer):
         # f(z) - z, then the activation's own scratch.
         return (2 if _takes_scratch(self.activation) else 1) * n_inputs
 
+    def _fused(self, *groups):
+        """Return the kernels if they compute this activation on these arrays."""
+        if type(self.activation) not in (ReLU, Mish):
+            return None
+        return _fused_kernels(*groups)
+
     def forward(self, params, X, buffers, noise):  # noqa: D102
-        activated = self.activation.forward(X, buffers["activated"])
-        output = np.subtract(activated, X, out=buffers["output"])
+        activated, output = buffers["activated"], buffers["output"]
+        kernels = self._fused((X, activated, output), params)
+        if kernels is not None:
+            mish = type(self.activation) is Mish
+            kernels.mixed_activation(X, params[0], activated, output, mish)
+            return output
+        activated = self.activation.forward(X, activated)
+        output = np.subtract(activated, X, out=output)
         output *= params[0]
         output += X
         return output
 
     def backward(self, params, X, delta, grads, delta_in, buffers, noise):  # noqa: D102
         n_inputs = X.shape[1]
+        activated = buffers["activated"]
+        kernels = (
+            None
+            if delta_in is None
+            else self._fused((X, activated, delta, delta_in), (params[0], grads[0]))
+        )
+        if kernels is not None:
+            mish = type(self.activation) is Mish
+            kernels.mixed_activation_backward(
+                X, activated, params[0], delta, grads[0], delta_in, mish
+            )
+            return
         scratch = buffers["scratch"]
         difference = np.subtract(buffers["activated"], X, out=scratch[:, :n_inputs])
         _column_sums_of_products(delta, difference, grads[0])
