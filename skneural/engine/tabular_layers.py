@@ -260,6 +260,8 @@ class PeriodicEmbedding(Layer):
         widths = {
             "angles": n * self.n_frequencies,
             "cosines": n * self.n_frequencies,
+            # Filled by the compiled forward pass only.
+            "sines": n * self.n_frequencies,
             "linear": n * self.embedding_width,
         }
         if self.columns is not None:
@@ -277,14 +279,21 @@ class PeriodicEmbedding(Layer):
         embedded = self._embedded(X, buffers)
         angles, cosines, linear = self._column_major(buffers, *embedded.shape)
         output = buffers["output"]
-        kernels = self._fused(
-            (embedded,), (angles, cosines), params[:2], (coef,), (intercept,), (output,)
-        )
+        kernels = self._forward_kernels(params, embedded, buffers)
         if kernels is not None:
-            # One pass writes the embeddings and the angles and cosines that
-            # the backward pass reads, whichever path it takes.
+            # One pass writes the embeddings, the angles and cosines that the
+            # NumPy backward pass reads, and the sines that the kernel reads.
+            sines = _view_as(buffers["sines"], angles.shape)
             kernels.periodic_embedding(
-                embedded, frequencies, phases, coef, intercept, angles, cosines, output
+                embedded,
+                frequencies,
+                phases,
+                coef,
+                intercept,
+                angles,
+                sines,
+                cosines,
+                output,
             )
             output[:, linear.shape[0] * self.embedding_width :] = X
             return output
@@ -313,9 +322,10 @@ class PeriodicEmbedding(Layer):
         # The linear maps' gradient is spent before the gradient through
         # the angles is written: the two share the start of the scratch.
         through_angles = flat[: n_embedded * n_rows].reshape(n_embedded, n_rows)
-        kernels = self._fused(
+        # The forward pass took the kernel whenever the backward pass does:
+        # the sines are there.
+        kernels = self._forward_kernels(params, embedded, buffers) and _fused_kernels(
             (embedded,),
-            (angles, cosines),
             (frequencies, g_frequencies, g_phases),
             (coef, g_coef),
             (g_intercept,),
@@ -327,7 +337,7 @@ class PeriodicEmbedding(Layer):
                 embedded,
                 frequencies,
                 coef,
-                angles,
+                _view_as(buffers["sines"], angles.shape),
                 cosines,
                 delta,
                 g_frequencies,
@@ -363,11 +373,19 @@ class PeriodicEmbedding(Layer):
         through_angles *= -_TWO_PI
         self._add_input_gradient(delta, delta_in, through_angles)
 
-    def _fused(self, *groups):
-        """Return the kernels if they compute this embedding on these arrays."""
+    def _forward_kernels(self, params, embedded, buffers):
+        """Return the kernels if they compute this embedding's forward pass."""
         if self.activation is not None:
             return None
-        return _fused_kernels(*groups)
+        frequencies, phases, coef, intercept = params
+        return _fused_kernels(
+            (embedded,),
+            (buffers["angles"], buffers["sines"], buffers["cosines"]),
+            (frequencies, phases),
+            (coef,),
+            (intercept,),
+            (buffers["output"],),
+        )
 
     def _add_input_gradient(self, delta, delta_in, through_angles):
         """Write the inputs' gradient: passed through, plus through the angles."""
