@@ -23,8 +23,6 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .hashing import GOLDEN
-
 __all__ = ["accepts", "get_kernels"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -167,9 +165,11 @@ def _l2_term(weights, grad, scale):
     return squares
 
 
-# Numba types a Python integer above 2**63 - 1 as a float: the SplitMix64
-# constants enter the loops as uint64 scalars.
-_GOLDEN = np.uint64(GOLDEN)
+# SplitMix64's constants, as hashing.splitmix64 and dropout.dropout_mask
+# use them (this leaf module imports neither; the tests compare the masks bit
+# for bit). Numba types a Python integer above 2**63 - 1 as a float: they
+# enter the loops as uint64 scalars.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _UNIT_STEP = np.uint64(0xD1B54A32D192ED03)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
