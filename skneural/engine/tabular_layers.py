@@ -502,24 +502,41 @@ class ParametricActivation(Layer):
         return (np.ones(n_inputs, dtype),)
 
     def buffer_widths(self, n_inputs):  # noqa: D102
+        if type(self.activation) is Mish:
+            # e^z, which the compiled forward pass keeps for the backward.
+            return {"activated": n_inputs, "exponentials": n_inputs}
         return {"activated": n_inputs}
 
     def scratch_width(self, n_inputs):  # noqa: D102
         # f(z) - z, then the activation's own scratch.
         return (2 if _takes_scratch(self.activation) else 1) * n_inputs
 
-    def _fused(self, *groups):
-        """Return the kernels if they compute this activation on these arrays."""
-        if type(self.activation) not in (ReLU, Mish):
+    @property
+    def _mish(self):
+        return type(self.activation) is Mish
+
+    def _exponentials(self, buffers):
+        # ReLU's kernels take the activated values in their place, unread.
+        return buffers["exponentials"] if self._mish else buffers["activated"]
+
+    def _fused(self, params, buffers, *arrays, grads=()):
+        """Return the kernels if they compute this activation on these arrays.
+
+        ``arrays`` and the layer's buffers share a shape, ``params`` and
+        ``grads`` another.
+        """
+        if not self._mish and type(self.activation) is not ReLU:
             return None
-        return _fused_kernels(*groups)
+        kept = (buffers["activated"], self._exponentials(buffers), buffers["output"])
+        return _fused_kernels((*kept, *arrays), (*params, *grads))
 
     def forward(self, params, X, buffers, noise):  # noqa: D102
         activated, output = buffers["activated"], buffers["output"]
-        kernels = self._fused((X, activated, output), params)
+        kernels = self._fused(params, buffers, X)
         if kernels is not None:
-            mish = type(self.activation) is Mish
-            kernels.mixed_activation(X, params[0], activated, output, mish)
+            kernels.mixed_activation(
+                X, params[0], activated, self._exponentials(buffers), output, self._mish
+            )
             return output
         activated = self.activation.forward(X, activated)
         output = np.subtract(activated, X, out=output)
@@ -530,15 +547,23 @@ class ParametricActivation(Layer):
     def backward(self, params, X, delta, grads, delta_in, buffers, noise):  # noqa: D102
         n_inputs = X.shape[1]
         activated = buffers["activated"]
+        # The forward pass took the kernel whenever the backward pass does:
+        # the exponentials are there.
         kernels = (
             None
             if delta_in is None
-            else self._fused((X, activated, delta, delta_in), (params[0], grads[0]))
+            else self._fused(params, buffers, X, delta, delta_in, grads=grads)
         )
         if kernels is not None:
-            mish = type(self.activation) is Mish
             kernels.mixed_activation_backward(
-                X, activated, params[0], delta, grads[0], delta_in, mish
+                X,
+                activated,
+                self._exponentials(buffers),
+                params[0],
+                delta,
+                grads[0],
+                delta_in,
+                self._mish,
             )
             return
         scratch = buffers["scratch"]

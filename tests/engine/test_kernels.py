@@ -315,3 +315,28 @@ def test_tabular_mlp_fits_the_same_with_and_without_kernels(task, monkeypatch):
     # Eight epochs of rounding differences, not a different model.
     assert_allclose(compiled, reference, rtol=1e-9, atol=1e-9)
     assert np.ptp(reference) > 0.1
+
+
+def test_mish_kernel_exponentials_match_numpy():
+    # The vectorised e^z of the Mish kernel, which its backward pass reads,
+    # over the whole range: normal, subnormal, zero, and Mish's clip at 20.
+    compiled = kernels.get_kernels()
+    rng = np.random.default_rng(12)
+    z = np.concatenate(
+        [
+            rng.uniform(-760, 40, 50_000),
+            rng.uniform(-3, 3, 50_000),
+            [-1e4, 1e4, -745.2, -744.4, -708.4, 0.0, -0.0, 20.0, np.nan],
+        ]
+    )[np.newaxis]
+    activated, exponentials, out = np.empty_like(z), np.empty_like(z), np.empty_like(z)
+    compiled.mixed_activation(
+        z, np.ones(z.shape[1]), activated, exponentials, out, True
+    )
+    expected = np.exp(np.minimum(z, 20.0))
+    tiny = np.finfo(np.float64).tiny
+    # One ulp where e^z is normal; the smallest subnormal below that.
+    assert_allclose(exponentials, expected, rtol=2.3e-16, atol=5e-324)
+    assert np.all(exponentials[expected < tiny] < tiny)
+    assert np.isnan(exponentials[0, -1]) and np.isnan(activated[0, -1])
+    assert_array_equal(activated, out)  # alpha = 1: plain Mish
