@@ -44,7 +44,12 @@ def dropout_mask(keys, seed, layer, rate, out):
     offset = np.uint64((seed + layer * GOLDEN) & _MASK64)
     scale = 1.0 / (1.0 - rate)
     kernels = get_kernels()
-    if kernels is not None and out.ndim == 2 and accepts(out):
+    if (
+        kernels is not None
+        and out.ndim == 2
+        and accepts(out)
+        and keys.dtype == np.uint64
+    ):
         # The same bits in one pass; the NumPy code makes ~8 temporaries.
         kernels.dropout_mask(keys, offset, float(rate), out.dtype.type(scale), out)
         return out
