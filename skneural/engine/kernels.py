@@ -48,7 +48,8 @@ def get_kernels():
         ``adam_step``, ``relu_derivative``, ``biased_relu``,
         ``binary_log_loss``, ``l2_term``, ``dropout_mask``,
         ``mixed_activation``, ``mixed_activation_backward``,
-        ``periodic_embedding`` and ``periodic_embedding_backward`` (see
+        ``periodic_angles``, ``periodic_linear_maps`` and
+        ``periodic_embedding_backward`` (see
         :func:`accepts` for the arrays they take).
     """
     global _kernels
@@ -80,7 +81,8 @@ def get_kernels():
                 dropout_mask=compile_(_dropout_mask),
                 mixed_activation=compile_(_mixed_activation),
                 mixed_activation_backward=compile_(_mixed_activation_backward),
-                periodic_embedding=compile_(_periodic_embedding),
+                periodic_angles=compile_(_periodic_angles),
+                periodic_linear_maps=compile_(_periodic_linear_maps),
                 periodic_embedding_backward=compile_(_periodic_embedding_backward),
             )
     return _kernels or None
@@ -314,50 +316,66 @@ _COS = (
 )
 
 
-def _periodic_embedding(
-    embedded, frequencies, phases, coef, intercept, angles, sines, cosines, output
-):
-    # Per embedded column k and row i: the angles 2 pi w x + b, their sines
-    # and cosines (kept for the backward pass), and the linear map of the
-    # cosines into output[i, k * width : (k + 1) * width].
-    two_pi = output.dtype.type(_TWO_PI)
+def _periodic_angles(embedded, frequencies, phases, angles, sines, cosines):
+    # Per embedded column k and row i: the angles 2 pi w x + b, and their
+    # sines and cosines (kept for the backward pass).
+    two_pi = angles.dtype.type(_TWO_PI)
     half_pi_1, half_pi_2, half_pi_3 = _HALF_PI_PARTS
     s1, s2, s3, s4, s5, s6 = _SIN
     c1, c2, c3, c4, c5, c6 = _COS
     n_embedded, n_rows, n_frequencies = angles.shape
-    width = coef.shape[2]
     for k in range(n_embedded):
+        # A bound on this column's |angles| per row, checked once a row: a
+        # test inside the loop over the frequencies would stop it vectorising.
+        top_frequency = 0.0
+        top_phase = 0.0
+        for f in range(n_frequencies):
+            top_frequency = max(top_frequency, abs(np.float64(frequencies[k, f])))
+            top_phase = max(top_phase, abs(np.float64(phases[k, f])))
+        top_frequency *= _TWO_PI
         for i in range(n_rows):
             x = embedded[i, k]
-            large = False
             for f in range(n_frequencies):
                 # NumPy's order, (x w) 2 pi + b: a large angle keeps its value.
-                angle = x * frequencies[k, f] * two_pi + phases[k, f]
-                angles[k, i, f] = angle
-                a = np.float64(angle)
-                large |= abs(a) > _REDUCED_LIMIT
-                n = (a * _INV_HALF_PI + _ROUNDING) - _ROUNDING
-                r = ((a - n * half_pi_1) - n * half_pi_2) - n * half_pi_3
-                z = r * r
-                sine = r + z * r * (
-                    s1 + z * (s2 + z * (s3 + z * (s4 + z * (s5 + z * s6))))
-                )
-                half = 0.5 * z
-                w = 1.0 - half
-                tail = z * z * (c1 + z * (c2 + z * (c3 + z * (c4 + z * (c5 + z * c6)))))
-                cosine = w + (((1.0 - w) - half) + tail)
-                # The quadrant n mod 4 picks the value and its sign.
-                quadrant = np.int64(n) & 3
-                if quadrant & 1:
-                    sine, cosine = cosine, -sine
-                if quadrant & 2:
-                    sine, cosine = -sine, -cosine
-                sines[k, i, f] = sine
-                cosines[k, i, f] = cosine
-            if large:
+                angles[k, i, f] = x * frequencies[k, f] * two_pi + phases[k, f]
+            # NaN fails the comparison too, and goes to libm.
+            if abs(np.float64(x)) * top_frequency + top_phase <= _REDUCED_LIMIT:
+                for f in range(n_frequencies):
+                    a = np.float64(angles[k, i, f])
+                    n = (a * _INV_HALF_PI + _ROUNDING) - _ROUNDING
+                    r = ((a - n * half_pi_1) - n * half_pi_2) - n * half_pi_3
+                    z = r * r
+                    sine = r + z * r * (
+                        s1 + z * (s2 + z * (s3 + z * (s4 + z * (s5 + z * s6))))
+                    )
+                    half = 0.5 * z
+                    w = 1.0 - half
+                    tail = (
+                        z
+                        * z
+                        * (c1 + z * (c2 + z * (c3 + z * (c4 + z * (c5 + z * c6)))))
+                    )
+                    cosine = w + (((1.0 - w) - half) + tail)
+                    # The quadrant n mod 4 picks the value and its sign.
+                    quadrant = np.int64(n) & 3
+                    if quadrant & 1:
+                        sine, cosine = cosine, -sine
+                    if quadrant & 2:
+                        sine, cosine = -sine, -cosine
+                    sines[k, i, f] = sine
+                    cosines[k, i, f] = cosine
+            else:
                 for f in range(n_frequencies):
                     sines[k, i, f] = math.sin(angles[k, i, f])
                     cosines[k, i, f] = math.cos(angles[k, i, f])
+
+
+def _periodic_linear_maps(cosines, coef, intercept, output):
+    # output[i, k * width + e] = cosines[k, i] @ coef[k, :, e] + intercept[k, e].
+    n_embedded, n_rows, n_frequencies = cosines.shape
+    width = coef.shape[2]
+    for k in range(n_embedded):
+        for i in range(n_rows):
             for e in range(width):
                 total = intercept[k, e]
                 for f in range(n_frequencies):

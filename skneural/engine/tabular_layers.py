@@ -284,17 +284,10 @@ class PeriodicEmbedding(Layer):
             # One pass writes the embeddings, the angles and cosines that the
             # NumPy backward pass reads, and the sines that the kernel reads.
             sines = _view_as(buffers["sines"], angles.shape)
-            kernels.periodic_embedding(
-                embedded,
-                frequencies,
-                phases,
-                coef,
-                intercept,
-                angles,
-                sines,
-                cosines,
-                output,
+            kernels.periodic_angles(
+                embedded, frequencies, phases, angles, sines, cosines
             )
+            kernels.periodic_linear_maps(cosines, coef, intercept, output)
             output[:, linear.shape[0] * self.embedding_width :] = X
             return output
         np.multiply(embedded.T[:, :, None], frequencies[:, None, :], out=angles)

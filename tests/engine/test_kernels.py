@@ -249,20 +249,21 @@ def test_periodic_embedding_kernel_sines_and_cosines_match_numpy():
     rng = np.random.default_rng(10)
     n_columns, n_frequencies = 3000, 8
     phases = rng.uniform(-1, 1, (n_columns, n_frequencies))
-    phases *= 10.0 ** rng.integers(0, 9, phases.shape)
-    phases[0] = [np.pi / 2, -np.pi / 2, np.pi, 0.0, -0.0, 1e5, -1e5, 1e300]
+    # One scale per column: a column takes libm when one of its angles may
+    # pass 1e5.
+    phases *= 10.0 ** rng.integers(0, 9, (n_columns, 1))
+    phases[0] = [np.pi / 2, -np.pi / 2, np.pi, 0.0, -0.0, 1e4, -1e4, 3 * np.pi / 2]
+    phases[1] = [1e5, -1e5, 1e300, -1e300, 1e6, 1e7, 2.5, np.pi]
     angles = np.empty((n_columns, 1, n_frequencies))
     sines, cosines = np.empty_like(angles), np.empty_like(angles)
     output = np.empty((1, n_columns))
-    compiled.periodic_embedding(
-        np.ones((1, n_columns)),
-        np.zeros_like(phases),
-        phases,
+    compiled.periodic_angles(
+        np.ones((1, n_columns)), np.zeros_like(phases), phases, angles, sines, cosines
+    )
+    compiled.periodic_linear_maps(
+        cosines,
         np.ones((n_columns, n_frequencies, 1)),
         np.zeros((n_columns, 1)),
-        angles,
-        sines,
-        cosines,
         output,
     )
     assert_array_equal(angles[:, 0], phases)
