@@ -13,8 +13,8 @@ the same values up to rounding.
 The tabular layers gain most: a dropout mask is one loop instead of ~8
 uint64 temporaries (10x, the same bits); a parametric ReLU or Mish layer is
 one pass forward and one backward (4x); the periodic embedding fuses its
-angles, cosines and small linear maps, and its backward pass every gradient
-(3.5x in float64). Their sine, cosine and exponential are fdlibm's
+angles with their sines and cosines, and its backward pass every gradient
+(4x in float64). Their sine, cosine and exponential are fdlibm's
 algorithms written without branches, so that the loops vectorise: libm's
 scalar calls (Numba's, and NumPy's float64 sine and cosine) cost 5-10x more.
 They agree with NumPy to an ulp or two; angles beyond 1e5 go to libm.
