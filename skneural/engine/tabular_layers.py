@@ -281,8 +281,8 @@ class PeriodicEmbedding(Layer):
         output = buffers["output"]
         kernels = self._forward_kernels(params, embedded, buffers)
         if kernels is not None:
-            # One pass writes the embeddings, the angles and cosines that the
-            # NumPy backward pass reads, and the sines that the kernel reads.
+            # The angles and cosines that the NumPy backward pass reads are
+            # written too, beside the sines that the compiled one reads.
             sines = _view_as(buffers["sines"], angles.shape)
             kernels.periodic_angles(
                 embedded, frequencies, phases, angles, sines, cosines
