@@ -35,7 +35,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import Mish, ReLU, get_activation
+from .kernels import accepts, get_kernels
 from .layers import Layer, ParameterGroup, _takes_scratch
 
 __all__ = [
@@ -63,6 +64,19 @@ def _check_positive_integer(name, value):
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def _fused_kernels(*groups):
+    """Return the kernels if they take every group of arrays, else None.
+
+    The arrays of a group share a shape; all of them share one float dtype.
+    """
+    kernels = get_kernels()
+    if kernels is None or not all(accepts(*group) for group in groups):
+        return None
+    if len({group[0].dtype for group in groups}) > 1:
+        return None
+    return kernels
 
 
 def _column_sums_of_products(left, right, out):
@@ -246,6 +260,8 @@ class PeriodicEmbedding(Layer):
         widths = {
             "angles": n * self.n_frequencies,
             "cosines": n * self.n_frequencies,
+            # Filled by the compiled forward pass only.
+            "sines": n * self.n_frequencies,
             "linear": n * self.embedding_width,
         }
         if self.columns is not None:
@@ -262,13 +278,24 @@ class PeriodicEmbedding(Layer):
         frequencies, phases, coef, intercept = params
         embedded = self._embedded(X, buffers)
         angles, cosines, linear = self._column_major(buffers, *embedded.shape)
+        output = buffers["output"]
+        kernels = self._forward_kernels(params, embedded, buffers)
+        if kernels is not None:
+            # The angles and cosines that the NumPy backward pass reads are
+            # written too, beside the sines that the compiled one reads.
+            sines = _view_as(buffers["sines"], angles.shape)
+            kernels.periodic_angles(
+                embedded, frequencies, phases, angles, sines, cosines
+            )
+            kernels.periodic_linear_maps(cosines, coef, intercept, output)
+            output[:, linear.shape[0] * self.embedding_width :] = X
+            return output
         np.multiply(embedded.T[:, :, None], frequencies[:, None, :], out=angles)
         angles *= _TWO_PI
         angles += phases[:, None, :]
         np.cos(angles, out=cosines)
         np.matmul(cosines, coef, out=linear)
         linear += intercept[:, None, :]
-        output = buffers["output"]
         embeddings = self._embeddings(output, linear.shape)
         if self.activation is None:
             np.copyto(embeddings, linear)
@@ -285,6 +312,35 @@ class PeriodicEmbedding(Layer):
         angles, cosines, linear = self._column_major(buffers, *embedded.shape)
         n_embedded, n_rows, n_frequencies = angles.shape
         flat = _view_as(buffers["scratch"], -1)
+        # The linear maps' gradient is spent before the gradient through
+        # the angles is written: the two share the start of the scratch.
+        through_angles = flat[: n_embedded * n_rows].reshape(n_embedded, n_rows)
+        # The forward pass took the kernel whenever the backward pass does:
+        # the sines are there.
+        kernels = self._forward_kernels(params, embedded, buffers) and _fused_kernels(
+            (embedded,),
+            (frequencies, g_frequencies, g_phases),
+            (coef, g_coef),
+            (g_intercept,),
+            (delta,),
+            (through_angles,),
+        )
+        if kernels is not None:
+            kernels.periodic_embedding_backward(
+                embedded,
+                frequencies,
+                coef,
+                _view_as(buffers["sines"], angles.shape),
+                cosines,
+                delta,
+                g_frequencies,
+                g_phases,
+                g_coef,
+                g_intercept,
+                through_angles,
+            )
+            self._add_input_gradient(delta, delta_in, through_angles)
+            return
         d_linear = flat[: linear.size].reshape(linear.shape)
         end = linear.size + angles.size
         d_cosines = flat[linear.size : end].reshape(angles.shape)
@@ -306,11 +362,30 @@ class PeriodicEmbedding(Layer):
         g_frequencies *= -_TWO_PI
         if delta_in is None:
             return
-        np.copyto(delta_in, delta[:, n_embedded * self.embedding_width :])
-        # The linear maps' gradient is spent: its space takes the inputs'.
-        through_angles = flat[: n_embedded * n_rows].reshape(n_embedded, n_rows)
         np.einsum("knf,kf->kn", d_cosines, frequencies, out=through_angles)
         through_angles *= -_TWO_PI
+        self._add_input_gradient(delta, delta_in, through_angles)
+
+    def _forward_kernels(self, params, embedded, buffers):
+        """Return the kernels if they compute this embedding's forward pass."""
+        if self.activation is not None:
+            return None
+        frequencies, phases, coef, intercept = params
+        return _fused_kernels(
+            (embedded,),
+            (buffers["angles"], buffers["sines"], buffers["cosines"]),
+            (frequencies, phases),
+            (coef,),
+            (intercept,),
+            (buffers["output"],),
+        )
+
+    def _add_input_gradient(self, delta, delta_in, through_angles):
+        """Write the inputs' gradient: passed through, plus through the angles."""
+        if delta_in is None:
+            return
+        n_embedded = through_angles.shape[0]
+        np.copyto(delta_in, delta[:, n_embedded * self.embedding_width :])
         if self.columns is None:
             delta_in += through_angles.T
         else:
@@ -420,21 +495,70 @@ class ParametricActivation(Layer):
         return (np.ones(n_inputs, dtype),)
 
     def buffer_widths(self, n_inputs):  # noqa: D102
+        if type(self.activation) is Mish:
+            # e^z, which the compiled forward pass keeps for the backward.
+            return {"activated": n_inputs, "exponentials": n_inputs}
         return {"activated": n_inputs}
 
     def scratch_width(self, n_inputs):  # noqa: D102
         # f(z) - z, then the activation's own scratch.
         return (2 if _takes_scratch(self.activation) else 1) * n_inputs
 
+    @property
+    def _mish(self):
+        return type(self.activation) is Mish
+
+    def _exponentials(self, buffers):
+        # ReLU's kernels take the activated values in their place, unread.
+        return buffers["exponentials"] if self._mish else buffers["activated"]
+
+    def _fused(self, params, buffers, *arrays, grads=()):
+        """Return the kernels if they compute this activation on these arrays.
+
+        ``arrays`` and the layer's buffers share a shape, ``params`` and
+        ``grads`` another.
+        """
+        if not self._mish and type(self.activation) is not ReLU:
+            return None
+        kept = (buffers["activated"], self._exponentials(buffers), buffers["output"])
+        return _fused_kernels((*kept, *arrays), (*params, *grads))
+
     def forward(self, params, X, buffers, noise):  # noqa: D102
-        activated = self.activation.forward(X, buffers["activated"])
-        output = np.subtract(activated, X, out=buffers["output"])
+        activated, output = buffers["activated"], buffers["output"]
+        kernels = self._fused(params, buffers, X)
+        if kernels is not None:
+            kernels.mixed_activation(
+                X, params[0], activated, self._exponentials(buffers), output, self._mish
+            )
+            return output
+        activated = self.activation.forward(X, activated)
+        output = np.subtract(activated, X, out=output)
         output *= params[0]
         output += X
         return output
 
     def backward(self, params, X, delta, grads, delta_in, buffers, noise):  # noqa: D102
         n_inputs = X.shape[1]
+        activated = buffers["activated"]
+        # The forward pass took the kernel whenever the backward pass does:
+        # the exponentials are there.
+        kernels = (
+            None
+            if delta_in is None
+            else self._fused(params, buffers, X, delta, delta_in, grads=grads)
+        )
+        if kernels is not None:
+            kernels.mixed_activation_backward(
+                X,
+                activated,
+                self._exponentials(buffers),
+                params[0],
+                delta,
+                grads[0],
+                delta_in,
+                self._mish,
+            )
+            return
         scratch = buffers["scratch"]
         difference = np.subtract(buffers["activated"], X, out=scratch[:, :n_inputs])
         _column_sums_of_products(delta, difference, grads[0])

@@ -1,11 +1,14 @@
 """The compiled kernels compute what the NumPy code computes."""
 
+import functools
+import itertools
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skneural.engine import kernels
-from skneural.engine.activations import ReLU
+from skneural.engine.activations import Mish, ReLU
 from skneural.engine.optimizers import Adam
 
 pytest.importorskip("numba")
@@ -141,3 +144,201 @@ def test_l2_kernel_gives_the_numpy_objective(dtype, l1_ratio, monkeypatch):
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     assert compiled_loss == pytest.approx(numpy_loss, rel=rtol)
     assert_allclose(compiled_grad, numpy_grad, rtol=rtol, atol=1e-7)
+
+
+def _on_and_off(monkeypatch, compute):
+    """Return ``compute()`` with the kernels, then on the NumPy path."""
+    assert kernels.get_kernels() is not None
+    compiled = compute()
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels, "_kernels", False)
+        reference = compute()
+    return compiled, reference
+
+
+def _fresh_mask(dropout_mask, keys, seed, layer, rate, shape, dtype):
+    return dropout_mask(keys, seed, layer, rate, np.full(shape, np.nan, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (256, 128), (300, 37)])
+def test_dropout_mask_kernel_is_bit_identical(shape, dtype, monkeypatch):
+    from skneural.engine.dropout import dropout_mask
+    from skneural.engine.hashing import row_keys
+
+    rng = np.random.default_rng(6)
+    keys = row_keys(rng.normal(size=(shape[0], 4)))
+    for arguments in itertools.product(
+        (0, 987654321, 2**64 - 1), (0, 3), (0.01, 0.15, 0.5, 0.97)
+    ):
+        # A new out for each call: the first result must survive the second.
+        mask = functools.partial(
+            _fresh_mask, dropout_mask, keys, *arguments, shape, dtype
+        )
+        compiled, reference = _on_and_off(monkeypatch, mask)
+        assert compiled.dtype == dtype
+        assert compiled.tobytes() == reference.tobytes()
+
+
+def _layer_passes(layer, X, seed=7):
+    """Output, gradients and input gradient of one forward and backward pass."""
+    from skneural.engine.layers import allocate_buffers
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_inputs = X.shape
+    params = tuple(
+        (p + 0.5 * rng.normal(size=p.shape)).astype(X.dtype)
+        for p in layer.initialize(rng, n_inputs, None, X.dtype)
+    )
+    buffers = allocate_buffers(layer, n_inputs, n_rows, X.dtype)
+    output = layer.forward(params, X, buffers, None).copy()
+    delta = rng.normal(size=output.shape).astype(X.dtype)
+    grads = tuple(np.full_like(p, np.nan) for p in params)
+    delta_in = np.full_like(X, np.nan)
+    layer.backward(params, X, delta, grads, delta_in, buffers, None)
+    return output, grads, delta_in
+
+
+def _assert_passes_agree(compiled, reference, dtype):
+    # Relative to each array's largest value: sums of terms of both signs
+    # (over rows, frequencies, units) round at the scale of their terms.
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    output, grads, delta_in = compiled
+    assert output.dtype == dtype and delta_in.dtype == dtype
+    assert all(grad.dtype == dtype for grad in grads)
+    for actual, expected in zip(
+        (output, *grads, delta_in),
+        (reference[0], *reference[1], reference[2]),
+        strict=True,
+    ):
+        scale = np.abs(expected).max()
+        assert_allclose(actual, expected, rtol=tolerance, atol=tolerance * scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["relu", "mish"])
+def test_parametric_activation_kernels_follow_numpy(name, dtype, monkeypatch):
+    from skneural.engine.tabular_layers import ParametricActivation
+
+    rng = np.random.default_rng(8)
+    X = (3 * rng.normal(size=(70, 9))).astype(dtype)
+    # Mish's clip, a ReLU kink, and both signs far out.
+    X[0, :5] = [20.0, 25.0, 0.0, -30.0, 40.0]
+    layer = ParametricActivation(name)
+    compiled, reference = _on_and_off(monkeypatch, lambda: _layer_passes(layer, X))
+    _assert_passes_agree(compiled, reference, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("columns", [None, [1, 3, 4]])
+def test_periodic_embedding_kernels_follow_numpy(columns, dtype, monkeypatch):
+    from skneural.engine.tabular_layers import PeriodicEmbedding
+
+    rng = np.random.default_rng(9)
+    # Robustly scaled and smoothly clipped columns stay within a few units.
+    X = (2 * rng.normal(size=(90, 6))).astype(dtype)
+    layer = PeriodicEmbedding(columns=columns, sigma=1.0)
+    compiled, reference = _on_and_off(monkeypatch, lambda: _layer_passes(layer, X))
+    _assert_passes_agree(compiled, reference, dtype)
+
+
+def test_periodic_embedding_kernel_sines_and_cosines_match_numpy():
+    # Phases alone set the angles (zero frequencies): the kernel's reduced
+    # polynomials below 1e5 and libm beyond it, against NumPy's sin and cos.
+    compiled = kernels.get_kernels()
+    rng = np.random.default_rng(10)
+    n_columns, n_frequencies = 3000, 8
+    phases = rng.uniform(-1, 1, (n_columns, n_frequencies))
+    # One scale per column: a column takes libm when one of its angles may
+    # pass 1e5.
+    phases *= 10.0 ** rng.integers(0, 9, (n_columns, 1))
+    phases[0] = [np.pi / 2, -np.pi / 2, np.pi, 0.0, -0.0, 1e4, -1e4, 3 * np.pi / 2]
+    phases[1] = [1e5, -1e5, 1e300, -1e300, 1e6, 1e7, 2.5, np.pi]
+    angles = np.empty((n_columns, 1, n_frequencies))
+    sines, cosines = np.empty_like(angles), np.empty_like(angles)
+    output = np.empty((1, n_columns))
+    compiled.periodic_angles(
+        np.ones((1, n_columns)), np.zeros_like(phases), phases, angles, sines, cosines
+    )
+    compiled.periodic_linear_maps(
+        cosines,
+        np.ones((n_columns, n_frequencies, 1)),
+        np.zeros((n_columns, 1)),
+        output,
+    )
+    assert_array_equal(angles[:, 0], phases)
+    # Half an ulp of 1 apart at most: the rounding of either side.
+    assert_allclose(sines[:, 0], np.sin(phases), rtol=0, atol=2**-53)
+    assert_allclose(cosines[:, 0], np.cos(phases), rtol=0, atol=2**-53)
+    assert_allclose(output[0], cosines[:, 0].sum(axis=1), rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tabular_kernels_stay_finite_and_silent_at_extreme_inputs(dtype):
+    from skneural.engine.tabular_layers import ParametricActivation, PeriodicEmbedding
+
+    X = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 3.0]], dtype)
+    for layer in (
+        PeriodicEmbedding(),
+        ParametricActivation("relu"),
+        ParametricActivation("mish"),
+    ):
+        output, grads, delta_in = _layer_passes(layer, X)
+        assert np.isfinite(output).all() and np.isfinite(delta_in).all()
+        assert all(np.isfinite(grad).all() for grad in grads)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_tabular_mlp_fits_the_same_with_and_without_kernels(task, monkeypatch):
+    from skneural.tabular import TabularMLPClassifier, TabularMLPRegressor
+
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(150, 5))
+    X[::7, 2] = np.nan
+    if task == "classification":
+        y = (X[:, 0] + np.sin(3 * X[:, 1]) > 0).astype(int)
+        model = TabularMLPClassifier(max_iter=8, random_state=0)
+    else:
+        y = X[:, 0] + np.sin(3 * X[:, 1]) + 0.1 * rng.normal(size=150)
+        model = TabularMLPRegressor(max_iter=8, random_state=0)
+
+    def fit_and_predict():
+        fitted = model.fit(X, y)
+        if task == "classification":
+            return fitted.predict_proba(X)
+        return fitted.predict(X)
+
+    # The defaults take every new kernel: ReLU or Mish mixed with the
+    # identity, the periodic embedding and dropout.
+    assert model.numeric_embedding == "periodic" and model.parametric_activation
+    assert model.dropout > 0
+    compiled, reference = _on_and_off(monkeypatch, fit_and_predict)
+    # Eight epochs of rounding differences, not a different model.
+    assert_allclose(compiled, reference, rtol=1e-9, atol=1e-9)
+    assert np.ptp(reference) > 0.1
+
+
+def test_mish_kernel_exponentials_match_numpy():
+    # The vectorised e^z of the Mish kernel, which its backward pass reads,
+    # over the whole range: normal, subnormal, zero, and Mish's clip at 20.
+    compiled = kernels.get_kernels()
+    rng = np.random.default_rng(12)
+    z = np.concatenate(
+        [
+            rng.uniform(-760, 40, 50_000),
+            rng.uniform(-3, 3, 50_000),
+            [-1e4, 1e4, -745.2, -744.4, -708.4, 0.0, -0.0, 20.0, np.nan],
+        ]
+    )[np.newaxis]
+    activated, exponentials, out = np.empty_like(z), np.empty_like(z), np.empty_like(z)
+    compiled.mixed_activation(
+        z, np.ones(z.shape[1]), activated, exponentials, out, True
+    )
+    expected = np.exp(np.minimum(z, 20.0))
+    tiny = np.finfo(np.float64).tiny
+    # One ulp where e^z is normal; the smallest subnormal below that.
+    assert_allclose(exponentials, expected, rtol=2.3e-16, atol=5e-324)
+    assert np.all(exponentials[expected < tiny] < tiny)
+    assert np.isnan(exponentials[0, -1]) and np.isnan(activated[0, -1])
+    # z e^z near z = -745: |z| times the smallest subnormal.
+    assert_allclose(activated, Mish()(z), rtol=1e-15, atol=1e-320)

@@ -66,6 +66,7 @@ LAYERS = [
     PeriodicEmbedding(n_frequencies=3, embedding_width=2, activation="tanh"),
     PeriodicEmbedding(n_frequencies=3, embedding_width=2, activation="gelu"),
     ParametricActivation("selu"),
+    ParametricActivation("relu"),  # compiled, as "mish", when Numba is installed
     ParametricActivation("mish"),
     ParametricActivation("tanh"),
     CategoricalEmbedding(columns=[1], cardinalities=[4], dim=2),
