@@ -67,6 +67,7 @@ STEPS = (
     ("dropout", {"dropout": 0.0}),
     ("best-epoch selection", {"early_stopping": False}),
     ("ensemble", {"n_ensemble": None}),
+    ("independent networks, averaged", {"n_networks": 1}),
 )
 PLAIN = "plain MLP, every ingredient off"
 ESTIMATORS = (TabularMLPClassifier, TabularMLPRegressor)

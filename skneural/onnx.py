@@ -827,6 +827,23 @@ def _emit_preprocessing(graph, estimator, inputs):
 _TABULAR = (TabularMLPClassifier, TabularMLPRegressor)
 
 
+def _emit_networks(graph, estimator, x):
+    """Add the estimator's networks; return the raw output of their mean prediction.
+
+    One network (every estimator but a tabular one with ``n_networks > 1``)
+    gives its own raw output.
+    """
+    networks = estimator.mlps_ if isinstance(estimator, _TABULAR) else [estimator]
+    raws = [_emit_network(graph, network, x) for network in networks]
+    if len(raws) == 1:
+        return raws[0]
+    first = networks[0]
+    members = graph.reshape(
+        graph.node("Concat", *raws, axis=1), [0, len(raws), first.n_outputs_]
+    )
+    return _MEAN_RAW_EMITTERS[first.out_activation_](graph, members, len(raws))
+
+
 def _network_estimator(estimator):
     """Return the estimator that holds the network (a tabular one's inner MLP)."""
     return estimator.mlp_ if isinstance(estimator, _TABULAR) else estimator
@@ -952,7 +969,7 @@ def _convert_classifier(scope, operator, container):
     estimator = operator.raw_operator
     network = _network_estimator(estimator)
     graph = _graph(scope, operator, container)
-    raw = _emit_network(graph, network, _network_input(graph, operator))
+    raw = _emit_networks(graph, estimator, _network_input(graph, operator))
     labels, probabilities = (output.full_name for output in operator.outputs)
     # Labels come from the logits, as predict computes them, so that a
     # probability that rounds to 1/2 cannot flip a label.
@@ -991,7 +1008,7 @@ def _convert_regressor(scope, operator, container):
     estimator = operator.raw_operator
     network = _network_estimator(estimator)
     graph = _graph(scope, operator, container)
-    raw = _emit_network(graph, network, _network_input(graph, operator))
+    raw = _emit_networks(graph, estimator, _network_input(graph, operator))
     output = operator.outputs[0].full_name
     if network is estimator:
         _OUTPUT_EMITTERS[network.out_activation_](graph, raw, output)

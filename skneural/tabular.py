@@ -11,7 +11,8 @@ learned per-feature scale, NTK-parametrised dense layers with parametric
 activations and dropout, trained with AdamW (``beta_2 = 0.95``) under a
 multi-cycle schedule, and the best epoch on a held-out split kept. An
 optional TabM-style ensemble (Gorishniy et al., ICLR 2025) trains
-``n_ensemble`` members that share their weights.
+``n_ensemble`` members that share their weights; ``n_networks``
+independent networks, each with its own held-out split, are averaged.
 
 Composition rather than a subclass of ``BaseGradientDescent``: the inner
 MLP already owns training, early stopping, class weights and the
@@ -33,6 +34,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
@@ -50,9 +52,10 @@ from ._compat import (
     _fit_context,
 )
 from ._tabular_preprocessing import TabularPreprocessor
-from .engine.activations import ACTIVATIONS
+from .engine.activations import ACTIVATIONS, OUTPUT_FUNCTIONS
 from .engine.ensemble_layers import EnsembleDense, EnsembleInput
 from .engine.layers import ActivationLayer, Dense, Dropout
+from .engine.network import mean_raw_output
 from .engine.optimizers import AdamW
 from .engine.schedules import CosLog
 from .engine.tabular_layers import (
@@ -89,6 +92,7 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
         "max_one_hot_cardinality": [Interval(Integral, 0, None, closed="left"), None],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "n_ensemble": [Interval(Integral, 1, None, closed="left"), None],
+        "n_networks": [Interval(Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"robust", "standard"}), None],
         "smooth_clip": [Interval(Real, 0, None, closed="neither"), None],
         "add_indicator": ["boolean"],
@@ -139,7 +143,7 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
                 layers.append(Dropout(self.dropout))
         return layers
 
-    def _inner_estimator(self, n_numeric):
+    def _inner_estimator(self, n_numeric, random_state=None):
         return self._inner_class(
             hidden_layer_sizes=self._hidden_layers(n_numeric),
             solver=AdamW(beta_2=self.beta_2, weight_decay=self.weight_decay),
@@ -155,7 +159,7 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
             # of the lowest validation loss (log-loss for classifiers).
             n_iter_no_change=np.inf,
             scoring="loss",
-            random_state=self.random_state,
+            random_state=random_state,
             **self._inner_parameters(),
         )
 
@@ -231,7 +235,16 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
                 "X_val": self._preprocess(X_val),
                 "y_val": self._scaled(y_val),
             }
-        mlp = self._inner_estimator(len(preprocessor.numeric_features_))
+        n_numeric = len(preprocessor.numeric_features_)
+        if self.n_networks == 1:
+            seeds = [self.random_state]
+        else:
+            # Each network its own seed: its own initialisation, mini-batches,
+            # dropout and held-out split.
+            seeds = check_random_state(self.random_state).randint(
+                np.iinfo(np.int32).max, size=self.n_networks
+            )
+        mlps = [self._inner_estimator(n_numeric, seed) for seed in seeds]
         with warnings.catch_warnings():
             # The schedule runs its max_iter epochs by design: reaching them is
             # no failure to converge. A divergence still warns. batch_size is
@@ -240,13 +253,28 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
                 "ignore", message="Stochastic Optimizer: Maximum iterations"
             )
             warnings.filterwarnings("ignore", message="Got batch_size=")
-            mlp.fit(dense, y, sample_weight, **validation)
-        self.mlp_ = mlp
+            for mlp in mlps:
+                mlp.fit(dense, y, sample_weight, **validation)
+        self.mlps_ = mlps
         self.n_features_in_ = preprocessor.n_features_in_
         if hasattr(preprocessor, "feature_names_in_"):
             self.feature_names_in_ = preprocessor.feature_names_in_
-        self.n_iter_ = mlp.n_iter_
+        self.n_iter_ = max(mlp.n_iter_ for mlp in mlps)
         return self
+
+    @property
+    def mlp_(self):
+        """The first of the fitted networks, ``mlps_[0]``."""
+        return self.mlps_[0]
+
+    def _raw_output(self, X):
+        """Return the raw output of the networks' mean prediction on a table."""
+        check_is_fitted(self)
+        dense = self._preprocess(X)
+        raws = [mlp._raw_output(dense) for mlp in self.mlps_]
+        if len(raws) == 1:
+            return raws[0]
+        return mean_raw_output(self.mlp_.out_activation_, np.stack(raws, axis=1))
 
     def _encode_target(self, y, sample_weight, dtype):
         return y
@@ -266,33 +294,46 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
         state[_STATE_VERSION_KEY] = _STATE_VERSION
         if "preprocessor_" in state:
             state["preprocessor_"] = state["preprocessor_"].__getstate__()
-        if "mlp_" in state:
-            inner = dict(state["mlp_"].__getstate__())
-            for name in self._ENGINE_PARAMETERS:
-                del inner[name]
-            network = dict(inner["_network"])
-            sizes = network.pop("layer_sizes")
-            network["input_and_output_sizes"] = (sizes[0], sizes[-1])
-            inner["_network"] = network
-            state["mlp_"] = inner
+        if "mlps_" in state:
+            state["mlps_"] = [self._inner_state(mlp) for mlp in state["mlps_"]]
         return state
+
+    def _inner_state(self, mlp):
+        """Return a fitted network's state without its engine objects."""
+        inner = dict(mlp.__getstate__())
+        for name in self._ENGINE_PARAMETERS:
+            del inner[name]
+        network = dict(inner["_network"])
+        sizes = network.pop("layer_sizes")
+        network["input_and_output_sizes"] = (sizes[0], sizes[-1])
+        inner["_network"] = network
+        return inner
 
     def __setstate__(self, state):
         state = dict(state)
         version = pop_state_version(state, self)
+        # States written before n_networks hold one network, as "mlp_".
+        single = state.pop("mlp_", None)
+        if single is not None:
+            state["mlps_"] = [single]
         if version == 0:
             # Format 0, before the format had a number, held the objects.
             super().__setstate__(state)
             return
-        preprocessor, inner = state.pop("preprocessor_", None), state.pop("mlp_", None)
+        preprocessor = state.pop("preprocessor_", None)
+        inners = state.pop("mlps_", None)
         super().__setstate__(state)
         if preprocessor is None:
             return
         self.preprocessor_ = TabularPreprocessor.__new__(TabularPreprocessor)
         self.preprocessor_.__setstate__(preprocessor)
-        if inner is None:
+        if inners is None:
             return
         template = self._inner_estimator(len(self.preprocessor_.numeric_features_))
+        self.mlps_ = [self._restored_inner(inner, template) for inner in inners]
+
+    def _restored_inner(self, inner, template):
+        """Return a fitted network from its state, its engine objects rebuilt."""
         inner = dict(inner)
         for name in self._ENGINE_PARAMETERS:
             inner[name] = getattr(template, name)
@@ -300,8 +341,9 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
         first, last = network.pop("input_and_output_sizes")
         network["layer_sizes"] = (first, *template.hidden_layer_sizes, last)
         inner["_network"] = network
-        self.mlp_ = self._inner_class.__new__(self._inner_class)
-        self.mlp_.__setstate__(inner)
+        mlp = self._inner_class.__new__(self._inner_class)
+        mlp.__setstate__(inner)
+        return mlp
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -392,6 +434,13 @@ _SHARED_PARAMETERS = """
         (or values). The hidden layers run on ``k`` copies of each row, so
         their share of a fit's time grows with ``k``; the embeddings and
         feature scales before them run once.
+    n_networks : int, default=1
+        Number of networks trained independently, each from its own seed
+        (drawn from ``random_state``): its own initialisation, mini-batches,
+        dropout and, with ``early_stopping``, its own held-out split and
+        best epoch, so that the rows one network holds out train the
+        others. Predictions average the networks' probabilities (or
+        values). A fit costs ``n_networks`` times one network's.
     scaling : {{'robust', 'standard'}} or None, default='robust'
         Scaling of the numeric columns before the network.
     smooth_clip : float or None, default=3.0
@@ -412,10 +461,13 @@ _SHARED_ATTRIBUTES = """
         `X` has feature names that are all strings.
     preprocessor_ : TabularPreprocessor
         The fitted preprocessing.
+    mlps_ : list of {inner}
+        The ``n_networks`` fitted networks, which work on ``preprocessor_``'s
+        output.
     mlp_ : {inner}
-        The fitted network, which works on ``preprocessor_``'s output.
+        The first fitted network, ``mlps_[0]``.
     n_iter_ : int
-        Number of epochs run."""
+        Number of epochs run (the most any network ran)."""
 
 
 class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (built below)
@@ -495,6 +547,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         max_one_hot_cardinality=8,
         embedding_dim=8,
         n_ensemble=None,
+        n_networks=1,
         scaling="robust",
         smooth_clip=3.0,
         add_indicator=True,
@@ -526,8 +579,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         y : ndarray of shape (n_samples,)
             Predicted classes.
         """
-        check_is_fitted(self)
-        return self.mlp_.predict(self._preprocess(X))
+        return self.mlp_._decode(self._raw_output(X))
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -542,8 +594,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``.
         """
-        check_is_fitted(self)
-        return self.mlp_.predict_proba(self._preprocess(X))
+        return np.exp(self.mlp_._log_proba(self._raw_output(X)))
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, always finite.
@@ -558,8 +609,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probability of each class, in the order of ``classes_``.
         """
-        check_is_fitted(self)
-        return self.mlp_.predict_log_proba(self._preprocess(X))
+        return np.log(self.predict_proba(X))
 
     def decision_function(self, X):
         """Logits: the raw output before the sigmoid or softmax.
@@ -575,8 +625,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
             A 1-D array for binary targets, whose positive values predict
             ``classes_[1]``.
         """
-        check_is_fitted(self)
-        return self.mlp_.decision_function(self._preprocess(X))
+        raw = self._raw_output(X)
+        return raw.ravel() if raw.shape[1] == 1 else raw
 
 
 class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built below)
@@ -664,6 +714,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built
         max_one_hot_cardinality=8,
         embedding_dim=8,
         n_ensemble=None,
+        n_networks=1,
         scaling="robust",
         smooth_clip=3.0,
         add_indicator=True,
@@ -714,10 +765,9 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):  # noqa: D101 (built
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values, shaped as the training targets.
         """
-        check_is_fitted(self)
-        raw = self.mlp_.predict(self._preprocess(X))
-        shape = raw.shape
-        prediction = raw.reshape(shape[0], -1) * self.target_scale_ + self.target_mean_
+        raw = self._raw_output(X)
+        scaled = OUTPUT_FUNCTIONS[self.mlp_.out_activation_](raw)
+        prediction = scaled * self.target_scale_ + self.target_mean_
         if self.clip_prediction:
             prediction = np.clip(prediction, self.target_min_, self.target_max_)
-        return prediction.reshape(shape)
+        return prediction.ravel() if self.mlp_._target_ndim == 1 else prediction

@@ -679,6 +679,20 @@ def test_tabular_estimators_convert_on_numeric_input(
 
 
 @pytest.mark.parametrize("target", TABULAR_TARGETS)
+@pytest.mark.parametrize("n_ensemble", [None, 2])
+def test_several_tabular_networks_convert_to_their_mean(target, n_ensemble):
+    X, y = tabular_problem(target)
+    model = tabular(
+        target, n_networks=3, n_ensemble=n_ensemble, categorical_features=[4, 5]
+    )
+    model = fitted(model, X, y)
+    options = {"zipmap": False} if target in CLASSES else None
+    onx = skl2onnx.to_onnx(model, X[:1], options=options)
+    check_tabular(model, X, onx, target)
+    check_tabular(model, new_rows(X), onx, target)
+
+
+@pytest.mark.parametrize("target", TABULAR_TARGETS)
 def test_tabular_estimators_convert_to_float64(target):
     X, y = tabular_problem(target, np.float64)
     model = fitted(tabular(target, n_ensemble=2, categorical_features=[4]), X, y)

@@ -335,6 +335,7 @@ def test_the_recipe_in_the_deploying_guide_runs():
         ("TabularMLPClassifier", {}),
         ("TabularMLPClassifier", {"n_ensemble": 2, "max_one_hot_cardinality": 2}),
         ("TabularMLPRegressor", {}),
+        ("TabularMLPRegressor", {"n_networks": 2}),
     ],
 )
 def test_tabular_mlps_load_trusting_their_own_class_only(cls, params):
@@ -361,7 +362,9 @@ def test_tabular_mlps_load_trusting_their_own_class_only(cls, params):
                 copy.predict_proba(X_new), estimator.predict_proba(X_new)
             )
         assert copy.get_params() == estimator.get_params()
-        assert copy.mlp_.get_params() == estimator.mlp_.get_params()
+        assert [mlp.get_params() for mlp in copy.mlps_] == [
+            mlp.get_params() for mlp in estimator.mlps_
+        ]
 
 
 def test_a_tabular_state_saved_before_the_format_had_a_version_still_loads():
@@ -378,3 +381,19 @@ def test_a_tabular_state_saved_before_the_format_had_a_version_still_loads():
     newer = {**estimator.__getstate__(), "_skneural_state_version": 2}
     with pytest.raises(ValueError, match="format 2 of a newer skneural"):
         TabularMLPClassifier.__new__(TabularMLPClassifier).__setstate__(newer)
+
+
+def test_a_tabular_state_saved_with_one_network_as_mlp_still_loads():
+    # Before n_networks, the state held the one network's state as "mlp_".
+    pytest.importorskip("pandas")
+    from skneural import TabularMLPClassifier
+    from skneural.datasets import load_heart_disease
+
+    X, y = load_heart_disease(return_X_y=True, as_frame=True)
+    estimator = TabularMLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    state = estimator.__getstate__()
+    (state["mlp_"],) = state.pop("mlps_")
+    old = TabularMLPClassifier.__new__(TabularMLPClassifier)
+    old.__setstate__(state)
+    assert len(old.mlps_) == 1
+    assert_array_equal(old.predict_proba(X), estimator.predict_proba(X))

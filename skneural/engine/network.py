@@ -43,7 +43,7 @@ from .initializers import get_initializer
 from .layers import Dense, Layer, Noise, allocate_buffers
 from .losses import get_loss
 
-__all__ = ["Network", "RowViews", "Workspace"]
+__all__ = ["Network", "RowViews", "Workspace", "mean_raw_output"]
 
 # Values of the widest hidden layer that a prediction holds at a time.
 _BLOCK_VALUES = 1 << 22
@@ -755,7 +755,7 @@ class Network:
         if self.n_members is None:
             return raw
         members = raw.reshape(raw.shape[0], self.n_members, self.n_outputs)
-        return _MEAN_RAW[self.out_activation](members)
+        return mean_raw_output(self.out_activation, members)
 
     def predict_raw_layers(self, coefs, intercepts, X, layer_params=()):
         """Raw output from per-layer arrays, as :meth:`predict_raw`.
@@ -821,6 +821,30 @@ class Network:
             an ensemble, the mean of the members' probabilities or means.
         """
         return OUTPUT_FUNCTIONS[self.out_activation](self.predict_raw(params, X))
+
+
+def mean_raw_output(out_activation, members):
+    """Return the raw output that ``out_activation`` maps to the members' mean.
+
+    Averaging predictions, not raw outputs: for the logistic and softmax
+    outputs the mean of the members' probabilities, for ``'exp'`` the mean
+    of their means, each expressed as a raw output (a logit, or a log) with
+    log-sum-exps, so that no member's exponential overflows. An ensemble
+    network's prediction and the average of several networks are both this.
+
+    Parameters
+    ----------
+    out_activation : {'identity', 'exp', 'logistic', 'softmax'}
+        Name of the output function.
+    members : ndarray of shape (n_samples, n_members, n_outputs)
+        Raw output of each member.
+
+    Returns
+    -------
+    raw : ndarray of shape (n_samples, n_outputs)
+        Raw output of the mean prediction.
+    """
+    return _MEAN_RAW[out_activation](members)
 
 
 def _mean_identity(members):

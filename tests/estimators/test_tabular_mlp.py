@@ -355,3 +355,55 @@ def test_without_an_ensemble_the_network_is_one_member():
     clf = TabularMLPClassifier(**FAST).fit(X, signal > 0.3)
     assert clf.mlp_._network.n_members is None
     assert len(clf.mlp_.coefs_) == 3  # two hidden dense layers and the output
+
+
+def test_several_networks_average_their_probabilities():
+    X, signal = mixed_frame()
+    y = np.where(signal > 0.3, "yes", "no")
+    clf = TabularMLPClassifier(n_networks=3, **FAST).fit(X, y)
+    assert len(clf.mlps_) == 3 and clf.mlp_ is clf.mlps_[0]
+    # Each network has its own seed, hence its own held-out split.
+    seeds = [mlp.random_state for mlp in clf.mlps_]
+    assert len(set(seeds)) == 3
+    dense = clf._preprocess(X)
+    each = np.stack([mlp.predict_proba(dense) for mlp in clf.mlps_])
+    assert np.ptp(each[:, :, 1], axis=0).max() > 1e-3
+    proba = clf.predict_proba(X)
+    assert_allclose(proba, each.mean(axis=0), rtol=1e-10)
+    assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    # The logit of the mean probability: its sign is the prediction.
+    assert_allclose(
+        clf.decision_function(X), np.log(proba[:, 1]) - np.log(proba[:, 0]), rtol=1e-8
+    )
+    assert_allclose(clf.predict_log_proba(X), np.log(proba))
+    # The same seed, the same networks.
+    again = TabularMLPClassifier(n_networks=3, **FAST).fit(X, y)
+    assert_array_equal(again.predict_proba(X), proba)
+
+
+def test_several_networks_average_their_values_before_clipping():
+    X, signal = mixed_frame()
+    y = 10 * signal + 3
+    reg = TabularMLPRegressor(n_networks=2, clip_prediction=False, **FAST).fit(X, y)
+    dense = reg._preprocess(X)
+    scaled = np.mean([mlp.predict(dense) for mlp in reg.mlps_], axis=0)
+    expected = scaled * reg.target_scale_[0] + reg.target_mean_[0]
+    assert_allclose(reg.predict(X), expected, rtol=1e-10)
+    clipped = reg.set_params(clip_prediction=True).predict(X)
+    assert clipped.min() >= y.min() and clipped.max() <= y.max()
+
+
+def test_several_networks_with_a_multiclass_target():
+    X, signal = mixed_frame()
+    y = np.digitize(signal, [-0.5, 0.5])
+    clf = TabularMLPClassifier(n_networks=2, **FAST).fit(X, y)
+    dense = clf._preprocess(X)
+    each = np.mean([mlp.predict_proba(dense) for mlp in clf.mlps_], axis=0)
+    assert_allclose(clf.predict_proba(X), each, rtol=1e-10)
+    # Multiclass logits: the log of the mean probabilities, up to a constant.
+    scores = clf.decision_function(X)
+    assert_allclose(
+        scores - scores.max(axis=1, keepdims=True),
+        np.log(each) - np.log(each).max(axis=1, keepdims=True),
+        atol=1e-8,
+    )
