@@ -579,7 +579,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         y : ndarray of shape (n_samples,)
             Predicted classes.
         """
-        return self.mlp_._decode(self._raw_output(X))
+        raw = self._raw_output(X)  # checks that the estimator is fitted
+        return self.mlp_._decode(raw)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -594,7 +595,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``.
         """
-        return np.exp(self.mlp_._log_proba(self._raw_output(X)))
+        raw = self._raw_output(X)  # checks that the estimator is fitted
+        return np.exp(self.mlp_._log_proba(raw))
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, always finite.
