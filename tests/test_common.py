@@ -74,15 +74,15 @@ def _configurations():
         # Engine instances as solver and learning_rate: nested parameters.
         MLPRegressor(solver=AdamW(weight_decay=0.05), learning_rate=Step()),
         GDLogisticClassifier(solver=SGD(momentum=0.5), learning_rate=Cosine()),
-        # The tabular MLPs at their defaults, as ensembles, with two networks, and
-        # with the embedding, the feature scales and the parametric
-        # activations off.
+        # The tabular MLPs at their defaults (two networks), as ensembles,
+        # with one network, and with the embedding, the feature scales and
+        # the parametric activations off.
         TabularMLPClassifier(),
         TabularMLPRegressor(),
         TabularMLPClassifier(n_ensemble=4),
         TabularMLPRegressor(n_ensemble=4),
-        TabularMLPClassifier(n_networks=2),
-        TabularMLPRegressor(n_networks=2),
+        TabularMLPClassifier(n_networks=1),
+        TabularMLPRegressor(n_networks=1),
         TabularMLPClassifier(
             numeric_embedding=None, feature_scaling=False, parametric_activation=False
         ),

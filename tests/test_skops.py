@@ -335,7 +335,7 @@ def test_the_recipe_in_the_deploying_guide_runs():
         ("TabularMLPClassifier", {}),
         ("TabularMLPClassifier", {"n_ensemble": 2, "max_one_hot_cardinality": 2}),
         ("TabularMLPRegressor", {}),
-        ("TabularMLPRegressor", {"n_networks": 2}),
+        ("TabularMLPRegressor", {"n_networks": 1}),
     ],
 )
 def test_tabular_mlps_load_trusting_their_own_class_only(cls, params):
@@ -390,7 +390,8 @@ def test_a_tabular_state_saved_with_one_network_as_mlp_still_loads():
     from skneural.datasets import load_heart_disease
 
     X, y = load_heart_disease(return_X_y=True, as_frame=True)
-    estimator = TabularMLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    estimator = TabularMLPClassifier(max_iter=2, n_networks=1, random_state=0)
+    estimator.fit(X, y)
     state = estimator.__getstate__()
     (state["mlp_"],) = state.pop("mlps_")
     old = TabularMLPClassifier.__new__(TabularMLPClassifier)

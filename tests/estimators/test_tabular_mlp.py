@@ -330,7 +330,7 @@ def test_an_ensemble_averages_its_members_probabilities():
 
     X, signal = mixed_frame()
     y = np.where(signal > 0.3, "yes", "no")
-    clf = TabularMLPClassifier(n_ensemble=3, **FAST).fit(X, y)
+    clf = TabularMLPClassifier(n_ensemble=3, n_networks=1, **FAST).fit(X, y)
     layers = clf.mlp_.hidden_layer_sizes
     assert sum(isinstance(layer, EnsembleInput) for layer in layers) == 1
     assert [layer.units for layer in layers if isinstance(layer, EnsembleDense)] == [
