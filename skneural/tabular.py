@@ -441,7 +441,8 @@ _SHARED_PARAMETERS = """
         (drawn from ``random_state``): its own initialisation, mini-batches,
         dropout and, with ``early_stopping``, its own held-out split and
         best epoch, so that the rows one network holds out train the
-        others. Predictions average the networks' probabilities (or
+        others (given ``X_val`` and ``y_val``, every network scores its
+        epochs on them). Predictions average the networks' probabilities (or
         values). A fit costs ``n_networks`` times one network's; 1 trains
         one network.
     scaling : {{'robust', 'standard'}} or None, default='robust'
@@ -618,6 +619,10 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
 
     def decision_function(self, X):
         """Logits: the raw output before the sigmoid or softmax.
+
+        With several networks, the logits of their mean probabilities (for
+        more than two classes, the log of the mean probabilities, which the
+        softmax maps to them).
 
         Parameters
         ----------
