@@ -287,7 +287,9 @@ class Result:
 def _probabilities(model, X, n_classes):
     """``predict_proba`` with one column per class code, present in fit or not."""
     proba = model.predict_proba(X)
-    full = np.zeros((proba.shape[0], n_classes))
+    # In proba's dtype: float32 rows copied into float64 sum to 1 only to
+    # float32's precision, and log_loss would warn that they do not.
+    full = np.zeros((proba.shape[0], n_classes), dtype=proba.dtype)
     full[:, np.asarray(model.classes_, dtype=np.int64)] = proba
     return full
 
