@@ -67,6 +67,7 @@ from .engine.schedules import (
     Warmup,
 )
 from .engine.stopping import PlateauReducer
+from .engine.training import NEGATIVE_LOSS
 
 # Small registries from string hyper-parameters to engine objects; an
 # Optimizer or Schedule instance is used as given. 'lbfgs' is no update rule
@@ -748,9 +749,7 @@ class BaseGradientDescent(
                 return self._validation_score(raw, y_val, sample_weight_val)
 
         elif self.scoring == "loss":
-
-            def validation_score(params):
-                return -validation_loss(params)
+            validation_score = NEGATIVE_LOSS
 
         else:
             scorer = check_scoring(self, self.scoring)

@@ -59,6 +59,9 @@ __all__ = [
 # there would only repeat, as noise, what the result reports.
 _quiet_overflow = np.errstate(over="ignore", invalid="ignore")
 
+#: ``validation_score`` value that scores an epoch by minus its validation loss.
+NEGATIVE_LOSS = "negative_loss"
+
 
 @dataclass
 class EpochInfo:
@@ -96,9 +99,11 @@ class TrainOptions:
     tol : float, default=1e-4
         Minimum improvement of the monitored value (L-BFGS: the largest
         projected gradient component to stop at).
-    validation_score : callable, default=None
+    validation_score : callable or "negative_loss", default=None
         ``validation_score(params) -> float`` (higher is better), recorded
-        after each epoch.
+        after each epoch. ``"negative_loss"`` scores by minus
+        ``validation_loss``, so the validation set is predicted once an
+        epoch, not twice.
     validation_loss : callable, default=None
         ``validation_loss(params) -> float``, recorded after each epoch.
     on_epoch_end : callable, default=None
@@ -108,9 +113,20 @@ class TrainOptions:
 
     max_iter: int = 200
     tol: float = 1e-4
-    validation_score: Callable | None = None
+    validation_score: Callable | str | None = None
     validation_loss: Callable | None = None
     on_epoch_end: Callable | None = None
+
+    def __post_init__(self):
+        if isinstance(self.validation_score, str) and (
+            self.validation_score != NEGATIVE_LOSS or self.validation_loss is None
+        ):
+            raise ValueError(
+                f"validation_score must be a callable or {NEGATIVE_LOSS!r} with a "
+                f"validation_loss callable, got {self.validation_score!r}"
+                + ("" if self.validation_loss else " and no validation_loss")
+                + "."
+            )
 
 
 @dataclass(kw_only=True)
@@ -124,9 +140,11 @@ class MinibatchOptions(TrainOptions):
     tol : float, default=1e-4
         Minimum improvement of the monitored value (L-BFGS: the largest
         projected gradient component to stop at).
-    validation_score : callable, default=None
+    validation_score : callable or "negative_loss", default=None
         ``validation_score(params) -> float`` (higher is better), recorded
-        after each epoch.
+        after each epoch. ``"negative_loss"`` scores by minus
+        ``validation_loss``, so the validation set is predicted once an
+        epoch, not twice.
     validation_loss : callable, default=None
         ``validation_loss(params) -> float``, recorded after each epoch.
     on_epoch_end : callable, default=None
@@ -166,6 +184,7 @@ class MinibatchOptions(TrainOptions):
     on_epoch_begin: Callable | None = None
 
     def __post_init__(self):
+        super().__post_init__()
         if self.early_stopping and self.validation_score is None:
             raise ValueError("early_stopping needs a validation_score callable.")
 
@@ -181,9 +200,11 @@ class LbfgsOptions(TrainOptions):
     tol : float, default=1e-4
         Minimum improvement of the monitored value (L-BFGS: the largest
         projected gradient component to stop at).
-    validation_score : callable, default=None
+    validation_score : callable or "negative_loss", default=None
         ``validation_score(params) -> float`` (higher is better), recorded
-        after each epoch.
+        after each epoch. ``"negative_loss"`` scores by minus
+        ``validation_loss``, so the validation set is predicted once an
+        epoch, not twice.
     validation_loss : callable, default=None
         ``validation_loss(params) -> float``, recorded after each epoch.
     on_epoch_end : callable, default=None
@@ -634,12 +655,7 @@ def _end_epoch(run, epoch_loss, n_rows, learning_rate):
     state.t += run.n_samples
     result.n_iter += 1
     result.loss_curve.append(epoch_loss)
-    score = None
-    if options.validation_loss is not None:
-        result.validation_loss_curve.append(float(options.validation_loss(params)))
-    if options.validation_score is not None:
-        score = float(options.validation_score(params))
-        result.validation_scores.append(score)
+    score = _record_validation(options, result, params)
     if not options.early_stopping:
         state.monitor.update(epoch_loss)
     elif state.monitor.update(score) or state.best_params is None:
@@ -661,6 +677,26 @@ def _end_epoch(run, epoch_loss, n_rows, learning_rate):
         f"{what} did not improve more than tol={options.tol:g} for "
         f"{options.n_iter_no_change} consecutive epochs."
     )
+
+
+def _record_validation(options, result, params):
+    """Record the validation loss and score at ``params``; return the score.
+
+    The score is None without a ``validation_score``; ``"negative_loss"``
+    reuses the loss just computed.
+    """
+    loss = None
+    if options.validation_loss is not None:
+        loss = float(options.validation_loss(params))
+        result.validation_loss_curve.append(loss)
+    if options.validation_score is None:
+        return None
+    if isinstance(options.validation_score, str):
+        score = -loss
+    else:
+        score = float(options.validation_score(params))
+    result.validation_scores.append(score)
+    return score
 
 
 def _check_rise(run, learning_rate):
@@ -895,12 +931,7 @@ def _lbfgs_iteration(problem, options, result, intermediate_result):
     """Record one L-BFGS iteration; stop SciPy when ``on_epoch_end`` says so."""
     current = problem.to_params(intermediate_result.x)
     result.loss_curve.append(float(intermediate_result.fun))
-    score = None
-    if options.validation_score is not None:
-        score = float(options.validation_score(current))
-        result.validation_scores.append(score)
-    if options.validation_loss is not None:
-        result.validation_loss_curve.append(float(options.validation_loss(current)))
+    score = _record_validation(options, result, current)
     if options.on_epoch_end is not None and options.on_epoch_end(
         EpochInfo(
             len(result.loss_curve),

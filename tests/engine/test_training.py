@@ -19,7 +19,7 @@ from skneural.engine import (
 from skneural.engine.optimizers import SGD, Adam
 from skneural.engine.schedules import Constant
 from skneural.engine.stopping import PlateauReducer
-from skneural.engine.training import EpochInfo, TrainingState
+from skneural.engine.training import NEGATIVE_LOSS, EpochInfo, TrainingState
 
 
 def regression_problem(n_samples=30, n_features=3, seed=0):
@@ -406,6 +406,65 @@ def test_early_stopping_needs_a_score():
     network = Network((3, 1), "identity", "squared_error")
     with pytest.raises(ValueError, match="validation_score"):
         run(Objective(network), np.zeros(network.n_params), X, y, early_stopping=True)
+
+
+def test_negative_loss_scores_each_epoch_by_one_validation_pass():
+    X, y = regression_problem()
+    network = Network((3, 1), "identity", "squared_error")
+    objective = Objective(network)
+    losses = iter([0.9, 0.5, 0.7, 0.6, 0.8])
+    calls = []
+
+    def validation_loss(params):
+        calls.append(params.copy())
+        return next(losses)
+
+    snapshots = []
+    result = run(
+        objective,
+        np.zeros(network.n_params),
+        X,
+        y,
+        validation_loss=validation_loss,
+        validation_score=NEGATIVE_LOSS,
+        early_stopping=True,
+        max_iter=5,
+        on_epoch_end=lambda info: snapshots.append(info.params.copy()),
+    )
+    assert len(calls) == 5
+    assert result.validation_loss_curve == [0.9, 0.5, 0.7, 0.6, 0.8]
+    assert result.validation_scores == [-0.9, -0.5, -0.7, -0.6, -0.8]
+    assert_array_equal(result.params, snapshots[1])
+    losses = iter([0.9, 0.5, 0.7])
+    calls.clear()
+    result = lbfgs(
+        objective,
+        np.zeros(network.n_params),
+        X,
+        y,
+        tol=0,
+        max_iter=3,
+        validation_loss=validation_loss,
+        validation_score=NEGATIVE_LOSS,
+    )
+    assert len(calls) == 3
+    assert result.validation_scores == [-0.9, -0.5, -0.7]
+
+
+@pytest.mark.parametrize(
+    "options, problem",
+    [
+        ({"validation_score": "loss", "validation_loss": abs}, "'loss'"),
+        ({"validation_score": NEGATIVE_LOSS}, "no validation_loss"),
+    ],
+)
+def test_a_score_by_name_must_be_negative_loss_beside_a_loss(options, problem):
+    with pytest.raises(ValueError, match=problem):
+        LbfgsOptions(**options)
+    with pytest.raises(ValueError, match=problem):
+        MinibatchOptions(
+            optimizer=SGD(), schedule=Constant(0.1), batch_size=1, **options
+        )
 
 
 @pytest.mark.parametrize("optimizer", [SGD(momentum=0.9), Adam()], ids=repr)
