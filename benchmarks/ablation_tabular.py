@@ -66,6 +66,7 @@ STEPS = (
     ("parametric activation", {"parametric_activation": False}),
     ("dropout", {"dropout": 0.0}),
     ("best-epoch selection", {"early_stopping": False}),
+    ("patience on the validation loss", {"n_iter_no_change": None}),
     ("ensemble", {"n_ensemble": None}),
     ("independent networks, averaged", {"n_networks": 1}),
 )

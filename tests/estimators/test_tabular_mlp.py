@@ -140,9 +140,76 @@ def test_validation_table_replaces_the_split():
     X, signal = mixed_frame()
     y = signal > 0.3
     clf = TabularMLPClassifier(**FAST).fit(X[:90], y[:90], X_val=X[90:], y_val=y[90:])
-    assert len(clf.mlp_.validation_scores_) == clf.n_iter_
+    assert [len(mlp.validation_scores_) for mlp in clf.mlps_] == [
+        mlp.n_iter_ for mlp in clf.mlps_
+    ]
+    assert clf.n_iter_ == max(mlp.n_iter_ for mlp in clf.mlps_)
     with pytest.raises(ValueError, match="together"):
         TabularMLPClassifier(**FAST).fit(X, y, X_val=X)
+
+
+def noise_frame(n_samples=200, seed=0):
+    """Labels independent of the columns: the validation loss is best early."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n_samples), "b": rng.normal(size=n_samples)})
+    return X, rng.integers(0, 2, n_samples)
+
+
+def epoch_patience_stops(scores, patience):
+    """The epoch after which ``patience`` epochs without a new best stop a run."""
+    best = -np.inf
+    since_best = 0
+    for epoch, score in enumerate(scores, start=1):
+        since_best = 0 if score > best else since_best + 1
+        best = max(best, score)
+        if since_best > patience:
+            return epoch
+    return None
+
+
+def test_patience_stops_each_network_after_its_best_epoch():
+    X, y = noise_frame()
+    params = dict(hidden_layer_sizes=(32,), max_iter=60, random_state=0)
+    patient = TabularMLPClassifier(**params, n_iter_no_change=4).fit(X, y)
+    full = TabularMLPClassifier(**params, n_iter_no_change=None).fit(X, y)
+    assert all(mlp.n_iter_ == 60 for mlp in full.mlps_)
+    for stopped, complete in zip(patient.mlps_, full.mlps_, strict=True):
+        scores = complete.validation_scores_
+        stop = epoch_patience_stops(scores, 4)
+        # Random labels: every network stops well before max_iter, after
+        # exactly the epochs the full run's curve predicts.
+        assert stop is not None and stop < 40
+        assert stopped.n_iter_ == stop
+        assert_allclose(stopped.validation_scores_, scores[:stop])
+        assert np.argmax(stopped.validation_scores_) + 1 == stop - 5
+    assert patient.n_iter_ == max(mlp.n_iter_ for mlp in patient.mlps_)
+    # A network keeps the full run's best epoch unless a later epoch beat it.
+    dense = patient._preprocess(X)
+    for stopped, complete in zip(patient.mlps_, full.mlps_, strict=True):
+        same = np.argmax(complete.validation_scores_) < stopped.n_iter_
+        assert same == np.allclose(
+            stopped.predict_proba(dense), complete.predict_proba(dense)
+        )
+
+
+def test_patience_needs_the_validation_loss():
+    X, y = noise_frame()
+    clf = TabularMLPClassifier(
+        hidden_layer_sizes=(32,),
+        max_iter=25,
+        n_iter_no_change=2,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X, y)
+    assert [mlp.n_iter_ for mlp in clf.mlps_] == [25, 25]
+
+
+def test_the_regressor_runs_every_epoch_by_default():
+    X, signal = mixed_frame()
+    reg = TabularMLPRegressor(**FAST).fit(X, signal)
+    assert reg.n_iter_no_change is None
+    assert [mlp.n_iter_ for mlp in reg.mlps_] == [30, 30]
+    assert TabularMLPClassifier().n_iter_no_change == 16
 
 
 def test_every_ingredient_can_be_switched_off():
