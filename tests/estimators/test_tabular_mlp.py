@@ -232,6 +232,29 @@ def test_every_ingredient_can_be_switched_off():
     assert all(layer.activation.name == "mish" for layer in layers)
 
 
+@pytest.mark.parametrize(
+    "cls, default", [(TabularMLPClassifier, 0.1), (TabularMLPRegressor, 1.0)]
+)
+def test_periodic_sigma_sets_the_spread_of_the_initial_frequencies(cls, default):
+    # 12 numeric columns x 16 frequencies: 192 draws pin the spread down.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 12)), columns=[f"x{j}" for j in range(12)])
+    y = X["x0"].to_numpy() > 0
+    assert cls().periodic_sigma == default
+    spreads = []
+    for sigma in (0.1, 1.0):
+        model = cls(hidden_layer_sizes=(8,), max_iter=1, n_networks=1, random_state=0)
+        model.set_params(periodic_sigma=sigma).fit(X, y)
+        embedding = model.mlp_.hidden_layer_sizes[0]
+        assert embedding.sigma == sigma
+        spreads.append(model.mlp_.layer_params_[0]["frequencies"].std())
+    # The same seed draws the same standard normals, scaled by sigma; one
+    # epoch moves them little against a tenfold change of scale.
+    assert_allclose(spreads[1] / spreads[0], 10.0, rtol=0.05)
+    with pytest.raises(ValueError, match="periodic_sigma"):
+        cls(periodic_sigma=0.0).fit(X, y)
+
+
 def test_bad_parameters_and_targets_are_refused():
     X, signal = mixed_frame()
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
