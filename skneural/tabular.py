@@ -161,8 +161,9 @@ class _BaseTabularMLP(DocumentationLinkMixin, BaseEstimator):
             max_iter=self.max_iter,
             early_stopping=self.early_stopping,
             validation_fraction=self.validation_fraction,
-            # Best-epoch selection: train the whole schedule, keep the epoch
-            # of the lowest validation loss (log-loss for classifiers).
+            # Best-epoch selection: keep the epoch of the lowest validation
+            # loss (log-loss for classifiers); the patience may end the
+            # schedule early.
             n_iter_no_change=(
                 np.inf
                 if self.n_iter_no_change is None or not self.early_stopping
@@ -527,7 +528,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):  # noqa: D101 (bui
                 "A classifier's validation log-loss, once it rises, seldom "
                 "falls back below its best: on noisy tables the best epoch "
                 "comes early, and waiting 16 epochs for a better one saves "
-                "most of the fit's time there (see the user guide)."
+                "half the fit's time or more there (see the user guide)."
             ),
         )
     }
