@@ -209,7 +209,7 @@ def test_the_regressor_runs_every_epoch_by_default():
     reg = TabularMLPRegressor(**FAST).fit(X, signal)
     assert reg.n_iter_no_change is None
     assert [mlp.n_iter_ for mlp in reg.mlps_] == [30, 30]
-    assert TabularMLPClassifier().n_iter_no_change == 16
+    assert TabularMLPClassifier().n_iter_no_change == 12
 
 
 def test_every_ingredient_can_be_switched_off():
@@ -253,6 +253,44 @@ def test_periodic_sigma_sets_the_spread_of_the_initial_frequencies(cls, default)
     assert_allclose(spreads[1] / spreads[0], 10.0, rtol=0.05)
     with pytest.raises(ValueError, match="periodic_sigma"):
         cls(periodic_sigma=0.0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "cls, default", [(TabularMLPClassifier, 16), (TabularMLPRegressor, 32)]
+)
+def test_periodic_frequencies_sets_the_frequencies_per_column(cls, default):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    y = X["a"].to_numpy() > 0
+    assert cls().periodic_frequencies == default
+    for n_frequencies in (default, 5):
+        model = cls(
+            hidden_layer_sizes=(8,),
+            max_iter=1,
+            n_networks=1,
+            periodic_frequencies=n_frequencies,
+            random_state=0,
+        ).fit(X, y)
+        params = model.mlp_.layer_params_[0]
+        assert params["frequencies"].shape == (3, n_frequencies)
+        assert params["coef"].shape[:2] == (3, n_frequencies)
+    with pytest.raises(ValueError, match="periodic_frequencies"):
+        cls(periodic_frequencies=0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "cls, batch_size, validation_fraction",
+    [(TabularMLPClassifier, 256, 0.2), (TabularMLPRegressor, 128, 0.1)],
+)
+def test_batch_size_and_validation_fraction_reach_every_network(
+    cls, batch_size, validation_fraction
+):
+    X, signal = mixed_frame()
+    y = signal > 0.3 if cls is TabularMLPClassifier else signal
+    model = cls(max_iter=1, random_state=0).fit(X, y)
+    for mlp in model.mlps_:
+        assert mlp.batch_size == batch_size
+        assert mlp.validation_fraction == validation_fraction
 
 
 def test_bad_parameters_and_targets_are_refused():
